@@ -1,0 +1,538 @@
+"""BaseAutoencoder: every public method, written once for all variants."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    OutlierMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._training import denormals_flushed, forked_rng, resolve_device, train
+from .nn import ACTIVATIONS, reconstruction_error
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+# Inference runs in chunks of about this many float32 values per layer
+# (16 MiB), so transform on a million rows never holds them all on the device.
+_INFERENCE_BUDGET = 1 << 22
+
+
+def _as_tensor(array, device, dtype=np.float32):
+    """Tensor on ``device`` from a numpy array, never sharing read-only memory."""
+    array = np.asarray(array, dtype=dtype)
+    if not array.flags.writeable or not array.flags.c_contiguous:
+        array = np.array(array, dtype=dtype, order="C")
+    return torch.from_numpy(array).to(device)
+
+
+def _optimizer_state_to_cpu(state):
+    """Copy of an optimizer ``state_dict`` with every tensor on the CPU."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().to("cpu")
+    if isinstance(state, dict):
+        return {k: _optimizer_state_to_cpu(v) for k, v in state.items()}
+    if isinstance(state, list):
+        return [_optimizer_state_to_cpu(v) for v in state]
+    return state
+
+
+class BaseAutoencoder(
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    OutlierMixin,
+    BaseEstimator,
+    metaclass=ABCMeta,
+):
+    """Base class of the autoencoders; not for direct use.
+
+    A variant supplies :meth:`_build_module` and, where it differs from a
+    plain reconstruction, :meth:`_loss`, :meth:`_sample_loss` or
+    :meth:`_train_step`. Everything a user calls lives here.
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "standardize": ["boolean"],
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        n_components=None,
+        *,
+        hidden_layer_sizes=(128, 64),
+        activation="relu",
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        learning_rate_init=1e-3,
+        tol=1e-4,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        standardize=True,
+        contamination=0.1,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.learning_rate_init = learning_rate_init
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.standardize = standardize
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------
+    # Hooks for variants
+    # ------------------------------------------------------------------
+    @abstractmethod
+    def _build_module(self, n_features: int) -> torch.nn.Module:
+        """Return a fresh torch module with ``encode``, ``decode`` and ``forward``."""
+
+    def _loss(self, module, X, y):
+        """Mean training loss of a batch (a scalar tensor with a gradient)."""
+        return reconstruction_error(module(X), X).mean()
+
+    def _sample_loss(self, module, X, y):
+        """Per-row loss used for outlier scores and validation (no gradient needed)."""
+        return reconstruction_error(module(X), X)
+
+    def _make_optimizers(self, module):
+        """Adam, with the L2 penalty ``alpha`` on weights but not on biases."""
+        decay = [p for p in module.parameters() if p.ndim > 1]
+        no_decay = [p for p in module.parameters() if p.ndim <= 1]
+        groups = [{"params": decay, "weight_decay": self.alpha}]
+        if no_decay:
+            groups.append({"params": no_decay, "weight_decay": 0.0})
+        return [torch.optim.Adam(groups, lr=self.learning_rate_init)]
+
+    def _train_step(self, module, optimizers, X, y):
+        """One optimisation step on a batch; returns the detached batch loss."""
+        (optimizer,) = optimizers
+        optimizer.zero_grad(set_to_none=True)
+        loss = self._loss(module, X, y)
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+
+    def _validate_y(self, y, n_samples, reset):
+        """Per-row side information for training; plain autoencoders ignore ``y``."""
+        return None
+
+    # ------------------------------------------------------------------
+    # Fitting
+    # ------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, in its own units: with ``standardize=True`` each
+            feature is centred and scaled inside the estimator.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        # A fit that fails (bad input, diverging loss) leaves a fitted model
+        # exactly as it was: restore every attribute it may have touched.
+        previous = dict(self.__dict__)
+        try:
+            self._fit(X, y)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous)
+            raise
+        return self
+
+    def _fit(self, X, y):
+        warm = self.warm_start and hasattr(self, "module_")
+        X = validate_data(self, X, reset=not warm, dtype=FLOAT_DTYPES)
+        n_samples, n_features = X.shape
+        y = self._validate_y(y, n_samples, reset=not warm)
+        hidden = self._hidden_layer_sizes()
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        train_rows, val_rows = self._split_rows(n_samples, rng)
+
+        if not warm:
+            self.n_components_ = (
+                self.n_components
+                if self.n_components is not None
+                else max(1, min(32, n_features // 2))
+            )
+            self.hidden_layer_sizes_ = hidden
+            self.mean_, self.scale_ = self._fit_scaling(X)
+        self.device_ = device
+
+        def to_device(rows):
+            part = X if rows is None else X[rows]
+            return _as_tensor(self._standardized(part), device)
+
+        def y_to_device(rows):
+            if y is None:
+                return None
+            return torch.as_tensor(y if rows is None else y[rows], device=device)
+
+        X_train, y_train = to_device(train_rows), y_to_device(train_rows)
+        if val_rows is not None:
+            X_val, y_val = to_device(val_rows), y_to_device(val_rows)
+
+        batch_size = (
+            min(256, X_train.shape[0])
+            if self.batch_size == "auto"
+            else min(self.batch_size, X_train.shape[0])
+        )
+        with denormals_flushed(device.type == "cpu"), forked_rng(seed, device):
+            if warm:
+                # Train a copy so that a failure leaves the fitted module intact.
+                module = copy.deepcopy(self.module_).to(device)
+            else:
+                module = self._build_module(n_features).to(device)
+            optimizers = self._make_optimizers(module)
+            if warm:
+                for optimizer, state in zip(optimizers, self._optimizer_state):
+                    optimizer.load_state_dict(state)
+
+            validation_loss = None
+            if val_rows is not None:
+                validation_loss = self._validation_loss_fn(module, X_val, y_val)
+
+            def step(X_batch, y_batch):
+                return self._train_step(module, optimizers, X_batch, y_batch)
+
+            try:
+                history = train(
+                    module,
+                    step,
+                    X_train,
+                    y_train,
+                    validation_loss=validation_loss,
+                    max_iter=self.max_iter,
+                    batch_size=batch_size,
+                    tol=self.tol,
+                    n_iter_no_change=self.n_iter_no_change,
+                    generator=torch.Generator().manual_seed(seed),
+                    verbose=self.verbose,
+                    description=type(self).__name__,
+                )
+            except FloatingPointError as exc:
+                raise FloatingPointError(
+                    f"{type(self).__name__} diverged: {exc}. Lower "
+                    f"learning_rate_init (now {self.learning_rate_init}), or put "
+                    "the features on a common scale (standardize=True, now "
+                    f"{self.standardize})."
+                ) from exc
+
+        self.module_ = module
+        self._optimizer_state = [optimizer.state_dict() for optimizer in optimizers]
+        if warm:
+            self.n_iter_ += history.n_iter
+            self.loss_curve_ = self.loss_curve_ + history.loss_curve
+            if history.validation_scores is not None:
+                self.validation_scores_ = (
+                    self.validation_scores_ or []
+                ) + history.validation_scores
+        else:
+            self.n_iter_ = history.n_iter
+            self.loss_curve_ = history.loss_curve
+            self.validation_scores_ = history.validation_scores
+        self.best_loss_ = history.best_loss
+        if not history.converged:
+            warnings.warn(
+                f"{type(self).__name__} ran max_iter={self.max_iter} epochs and the "
+                "loss was still improving; consider a larger max_iter.",
+                ConvergenceWarning,
+            )
+        scores = self._score_samples(X, y)
+        self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        return self
+
+    def _hidden_layer_sizes(self):
+        hidden = self.hidden_layer_sizes
+        if not hasattr(hidden, "__iter__"):
+            hidden = [hidden]
+        hidden = list(hidden)
+        if not all(isinstance(h, Integral) and h > 0 for h in hidden):
+            raise ValueError(
+                "hidden_layer_sizes must hold positive integers only, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(h) for h in hidden)
+
+    def _split_rows(self, n_samples, rng):
+        """Row indices for training and validation (None: all rows, no validation)."""
+        if not self.early_stopping:
+            return None, None
+        n_val = int(np.ceil(self.validation_fraction * n_samples))
+        if n_samples - n_val < 1:
+            raise ValueError(
+                f"early_stopping=True needs at least 2 samples to hold out a "
+                f"validation set, got n_samples={n_samples}. Pass more rows or "
+                "set early_stopping=False."
+            )
+        order = rng.permutation(n_samples)
+        return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+    def _fit_scaling(self, X):
+        n_features = X.shape[1]
+        if not self.standardize:
+            return np.zeros(n_features), np.ones(n_features)
+        # StandardScaler knows how to leave constant features alone.
+        scaler = StandardScaler().fit(X)
+        return scaler.mean_, scaler.scale_
+
+    def _standardized(self, X):
+        return (X - self.mean_) / self.scale_
+
+    def _validation_loss_fn(self, module, X_val, y_val):
+        """Mean per-row loss of the validation rows, as a device scalar."""
+        chunk = self._chunk_rows(X_val.shape[1])
+
+        def validation_loss():
+            module.eval()
+            total = torch.zeros((), device=X_val.device)
+            with torch.no_grad():
+                for start in range(0, X_val.shape[0], chunk):
+                    y_chunk = None if y_val is None else y_val[start : start + chunk]
+                    total += self._sample_loss(
+                        module, X_val[start : start + chunk], y_chunk
+                    ).sum()
+            return total / X_val.shape[0]
+
+        return validation_loss
+
+    # ------------------------------------------------------------------
+    # Inference
+    # ------------------------------------------------------------------
+    def _chunk_rows(self, n_features):
+        widest = max(n_features, self.n_components_, *self.hidden_layer_sizes_)
+        return max(1, _INFERENCE_BUDGET // widest)
+
+    def _apply(self, fn, A, y=None, standardize=True):
+        """Run ``fn(module, A_chunk, y_chunk)`` over chunks of ``A`` on the device.
+
+        Returns a float64 numpy array with the chunks' results stacked.
+        """
+        module = self.module_
+        module.eval()
+        dtype = np.float32
+        if self.device_.type == "cpu" and A.dtype == np.float64:
+            # float64 input is computed in float64 on the CPU, as scikit-learn
+            # estimators do: float32 matrix products round differently with
+            # the number of rows, so a row's result would depend on its batch.
+            # Pass float32 for speed (about 3x on transform).
+            dtype = np.float64
+            module = copy.deepcopy(module).to(torch.float64)
+        chunk = self._chunk_rows(A.shape[1])
+        out = []
+        with torch.inference_mode():
+            for start in range(0, A.shape[0], chunk):
+                part = A[start : start + chunk]
+                if standardize:
+                    part = self._standardized(part)
+                y_part = None
+                if y is not None:
+                    y_part = torch.as_tensor(y[start : start + chunk], device=self.device_)
+                result = fn(module, _as_tensor(part, self.device_, dtype), y_part)
+                out.append(result.to("cpu", torch.float64).numpy())
+        return np.concatenate(out, axis=0)
+
+    def _score_samples(self, X, y=None):
+        return -self._apply(self._sample_loss, X, y)
+
+    def transform(self, X):
+        """Encode ``X`` into its codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data in the units seen by :meth:`fit`.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components_)
+            Codes, of ``X``'s float dtype.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+        codes = self._apply(lambda module, x, y: module.encode(x), X)
+        return codes.astype(X.dtype, copy=False)
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space, in ``X``'s original units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components_)
+            Codes, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            Reconstructions, with the standardisation undone.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=FLOAT_DTYPES)
+        if Z.shape[1] != self.n_components_:
+            raise ValueError(
+                f"X has {Z.shape[1]} features, but {type(self).__name__}."
+                f"inverse_transform is expecting {self.n_components_} features "
+                "(n_components_) as input."
+            )
+        decoded = self._apply(lambda module, z, y: module.decode(z), Z, standardize=False)
+        return (decoded * self.scale_ + self.mean_).astype(Z.dtype, copy=False)
+
+    def score_samples(self, X):
+        """Opposite of each row's reconstruction error: higher is more normal.
+
+        The error is the mean squared difference between a row and its
+        reconstruction, over the standardised features (``standardize=True``)
+        so that no feature dominates by its units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+        return self._score_samples(X)
+
+    def decision_function(self, X):
+        """Shifted outlier score: negative for outliers, positive for inliers.
+
+        Equal to ``score_samples(X) - offset_``, where ``offset_`` is the
+        ``contamination`` quantile of the training scores.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Label rows as inliers (+1) or outliers (-1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            -1 where ``decision_function(X) < 0``, else +1.
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples`: higher means better reconstructions.
+
+        Lets :class:`~sklearn.model_selection.GridSearchCV` compare settings
+        without a scorer, as it does for :class:`~sklearn.decomposition.PCA`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    # ------------------------------------------------------------------
+    # scikit-learn plumbing
+    # ------------------------------------------------------------------
+    @property
+    def _n_features_out(self):
+        return self.n_components_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def __getstate__(self):
+        # A copy: on Python >= 3.11 the parent may hand back ``__dict__`` itself.
+        state = dict(super().__getstate__())
+        # Pickles hold CPU tensors only, so a model fitted on a GPU loads on a
+        # machine without one.
+        if "module_" in state:
+            state["module_"] = copy.deepcopy(state["module_"]).to("cpu")
+            state["_optimizer_state"] = [
+                _optimizer_state_to_cpu(s) for s in state.get("_optimizer_state", [])
+            ]
+        if "device_" in state:
+            state["device_"] = str(state["device_"])
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "device_" in state:
+            device = torch.device(state["device_"])
+            if device.type == "cuda" and not (
+                torch.cuda.is_available()
+                and (device.index or 0) < torch.cuda.device_count()
+            ):
+                device = torch.device("cpu")
+            self.device_ = device
+            self.module_.to(device)
