@@ -1,0 +1,174 @@
+"""The training engine: stopping, warm start, determinism, batching."""
+
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_ae import Autoencoder
+from sklearn_ae._training import _denormals_are_flushed, resolve_device, train
+
+from .conftest import FAST_PARAMS
+
+
+def _scripted_training(val_losses, **kwargs):
+    """Run train() on a one-parameter module whose weight counts the steps."""
+    module = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        module.weight.zero_()
+    epoch = {"n": 0}
+
+    def step(X_batch, y_batch):
+        with torch.no_grad():
+            module.weight += 1.0
+        return torch.tensor(1.0)
+
+    def validation_loss():
+        value = val_losses[epoch["n"]]
+        epoch["n"] += 1
+        return torch.tensor(value)
+
+    history = train(
+        module,
+        step,
+        torch.zeros(4, 1),
+        validation_loss=validation_loss,
+        batch_size=4,
+        generator=torch.Generator().manual_seed(0),
+        **{"max_iter": len(val_losses), "tol": 0.0, "n_iter_no_change": 2, **kwargs},
+    )
+    return module, history
+
+
+def test_early_stopping_restores_best_epoch():
+    losses = [5.0, 4.0, 1.0, 2.0, 3.0, 4.0, 0.5, 0.1]
+    module, history = _scripted_training(losses)
+    # Epoch 3 was best; three worse epochs (> n_iter_no_change=2) stop the loop.
+    assert history.n_iter == 6
+    assert history.converged
+    assert history.best_loss == 1.0
+    assert history.validation_scores == losses[:6]
+    # One step per epoch: epoch 3's weights are 3.0, the last epoch's 6.0.
+    assert module.weight.item() == 3.0
+
+
+def test_runs_out_of_epochs_without_converging():
+    module, history = _scripted_training([5.0, 4.0, 3.0])
+    assert history.n_iter == 3 and not history.converged
+    assert module.weight.item() == 3.0
+
+
+def test_nan_loss_raises_with_epoch():
+    with pytest.raises(FloatingPointError, match="epoch 2"):
+        _scripted_training([1.0, float("nan"), 1.0])
+
+
+def test_estimator_early_stopping_stops_and_reports(blobs):
+    est = Autoencoder(n_components=2, max_iter=500, tol=1e-2, random_state=0).fit(blobs)
+    assert est.n_iter_ < 500
+    assert len(est.loss_curve_) == len(est.validation_scores_) == est.n_iter_
+    assert est.best_loss_ == min(est.validation_scores_)
+
+
+def test_without_early_stopping_monitors_training_loss(blobs):
+    est = Autoencoder(
+        n_components=2, early_stopping=False, tol=1e3, n_iter_no_change=3, random_state=0
+    ).fit(blobs)
+    assert est.validation_scores_ is None
+    # With a huge tol no epoch after the first counts as progress: the first,
+    # then n_iter_no_change + 1 epochs without progress.
+    assert est.n_iter_ == 1 + 3 + 1
+    assert est.best_loss_ == min(est.loss_curve_)
+
+
+def test_convergence_warning_when_out_of_epochs(blobs):
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        Autoencoder(max_iter=2, random_state=0).fit(blobs)
+
+
+def test_warm_start_continues(blobs):
+    est = Autoencoder(n_components=2, max_iter=5, warm_start=True, random_state=0)
+    est.fit(blobs)
+    first_curve = list(est.loss_curve_)
+    module = est.module_
+    est.fit(blobs)
+    assert est.n_iter_ == 10
+    assert est.loss_curve_[:5] == first_curve
+    # Continuing from trained weights: the sixth epoch starts well below the first.
+    assert est.loss_curve_[5] < first_curve[0]
+    assert est.module_ is not module  # trained on a copy, swapped in at the end
+    cold = Autoencoder(n_components=2, max_iter=5, random_state=0).fit(blobs)
+    cold.fit(blobs)
+    assert cold.n_iter_ == 5
+
+
+def test_seeded_fits_are_identical_and_rng_untouched(blobs):
+    torch.manual_seed(123)
+    np.random.seed(123)
+    torch_state = torch.get_rng_state()
+    np_state = np.random.get_state()[1].copy()
+    a = Autoencoder(**FAST_PARAMS).fit(blobs)
+    b = Autoencoder(**FAST_PARAMS).fit(blobs)
+    assert_array_equal(a.transform(blobs), b.transform(blobs))
+    assert a.loss_curve_ == b.loss_curve_
+    c = Autoencoder(**{**FAST_PARAMS, "random_state": 1}).fit(blobs)
+    assert not np.allclose(a.transform(blobs), c.transform(blobs))
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert_array_equal(np.random.get_state()[1], np_state)
+
+
+def test_denormal_flushing_is_restored(blobs):
+    assert not _denormals_are_flushed()
+    Autoencoder(**FAST_PARAMS).fit(blobs)
+    assert not _denormals_are_flushed()
+
+
+@pytest.mark.parametrize("n_samples, batch_size", [(2, "auto"), (7, 3), (10, 1000), (33, 32)])
+def test_batching_edge_cases(n_samples, batch_size):
+    X = np.random.RandomState(0).normal(size=(n_samples, 4))
+    est = Autoencoder(batch_size=batch_size, **FAST_PARAMS).fit(X)
+    assert est.transform(X).shape == (n_samples, est.n_components_)
+    assert np.all(np.isfinite(est.loss_curve_))
+
+
+def test_single_sample():
+    X = np.ones((1, 3))
+    with pytest.raises(ValueError, match="n_samples=1"):
+        Autoencoder(**FAST_PARAMS).fit(X)
+    est = Autoencoder(early_stopping=False, **FAST_PARAMS).fit(X)
+    assert est.transform(X).shape == (1, 1)
+
+
+def test_loss_leaves_device_once_per_epoch(blobs, monkeypatch):
+    """Reading a loss synchronises a GPU: at most once per epoch, not per batch."""
+    reads = {"n": 0}
+    for name in ("item", "tolist", "cpu", "numpy"):
+        original = getattr(torch.Tensor, name)
+
+        def counted(self, *args, _original=original, **kwargs):
+            # Only our code's reads: Adam keeps its step count on the CPU by
+            # design and reads it there, which costs no device sync.
+            if "sklearn_ae" in sys._getframe(1).f_code.co_filename:
+                reads["n"] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    X = np.random.RandomState(0).normal(size=(1000, 5))
+    est = Autoencoder(n_components=2, batch_size=10, max_iter=4, random_state=0)
+    est._score_samples = lambda X, y=None: np.zeros(len(X))  # count training only
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X)
+    # 90 batches an epoch, 4 epochs: one read per epoch plus the flush probe.
+    assert reads["n"] <= 4 + 1, reads
+
+
+def test_resolve_device():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type in ("cpu", "cuda")
+    with pytest.raises(ValueError, match="device must be"):
+        resolve_device("cuda:-1")
