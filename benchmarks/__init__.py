@@ -1,0 +1,1 @@
+"""Benchmarks for sklearn_ae: one module per question, run with ``python -m benchmarks``."""

@@ -1,0 +1,28 @@
+"""Run one benchmark: ``python -m benchmarks <name> [--quick] [options]``.
+
+Names are the modules of this package that define ``main(argv)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = {
+    "speed": "benchmarks.speed",
+}
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in BENCHMARKS:
+        names = ", ".join(sorted(BENCHMARKS))
+        print(f"usage: python -m benchmarks {{{names}}} [--quick] [options]")
+        return 2
+    module = importlib.import_module(BENCHMARKS[argv[0]])
+    module.main(argv[1:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
