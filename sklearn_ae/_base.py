@@ -40,6 +40,95 @@ def _as_tensor(array, device, dtype=np.float32):
     return torch.from_numpy(array).to(device)
 
 
+# Parameter and attribute documentation shared by every estimator, written once
+# and spliced into each class docstring by ``fill_doc``.
+COMMON_PARAMETERS = """    n_components : int or None, default=None
+        Width of the code. None picks ``max(1, min(32, n_features // 2))``;
+        the value used is stored in ``n_components_``.
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Encoder widths between the input and the code; the decoder mirrors
+        them. ``()`` gives a linear autoencoder.
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden layers; the code and the output are linear.
+    alpha : float, default=1e-4
+        L2 penalty (weight decay) on the weights, not on the biases.
+    batch_size : int or "auto", default="auto"
+        Rows per optimisation step; "auto" is ``min(256, n_samples)``.
+    max_iter : int, default=200
+        Most epochs per call of :meth:`fit`.
+    learning_rate_init : float, default=1e-3
+        Adam's learning rate.
+    tol : float, default=1e-4
+        Smallest decrease of the monitored loss that counts as progress.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the rows, stop when their loss has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs, and restore
+        the weights of the best epoch. When False, stop on the training loss
+        in the same way and keep the last weights (as ``MLPRegressor`` does).
+    validation_fraction : float, default=0.1
+        Share of rows held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping.
+    standardize : bool, default=True
+        Centre and scale each feature inside the estimator. Reconstruction
+        errors, and so outlier scores, are measured on the standardised
+        features.
+    contamination : float, default=0.1
+        Expected share of outliers in the training data, in (0, 0.5]; sets
+        ``offset_`` and so :meth:`predict`.
+    device : str, default="auto"
+        "auto" uses a CUDA GPU when PyTorch sees one, else the CPU; or
+        "cpu", "cuda", "cuda:N".
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split. Fits
+        with the same seed are identical on the CPU. The caller's global
+        torch and numpy random states are left untouched.
+    verbose : int, default=0
+        When positive, a progress bar with the training and validation loss
+        of each epoch.
+    warm_start : bool, default=False
+        Continue training the fitted network (and its optimizer) on the next
+        call of :meth:`fit` instead of starting afresh."""
+
+COMMON_ATTRIBUTES = """    n_components_ : int
+        Width of the code.
+    hidden_layer_sizes_ : tuple of int
+        Hidden widths used.
+    mean_ : ndarray of shape (n_features_in_,)
+        Per-feature mean subtracted before encoding (zeros when
+        ``standardize=False``).
+    scale_ : ndarray of shape (n_features_in_,)
+        Per-feature scale divided out before encoding (ones when
+        ``standardize=False``).
+    n_iter_ : int
+        Epochs run, summed over warm-started fits.
+    loss_curve_ : list of float
+        Mean training loss of each epoch.
+    validation_scores_ : list of float or None
+        Mean validation loss of each epoch; None without early stopping.
+    best_loss_ : float
+        Lowest monitored loss of the last fit (validation loss with early
+        stopping, else training loss).
+    offset_ : float
+        ``contamination`` quantile of the training rows' ``score_samples``;
+        ``decision_function = score_samples - offset_``.
+    device_ : torch.device
+        Device the module lives on.
+    n_features_in_ : int
+        Number of features seen during :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during :meth:`fit`, when ``X`` has string
+        column names."""
+
+
+def fill_doc(cls):
+    """Put the shared parameter and attribute docs into ``cls.__doc__``."""
+    cls.__doc__ = cls.__doc__.replace("{common_parameters}", COMMON_PARAMETERS).replace(
+        "{common_attributes}", COMMON_ATTRIBUTES
+    )
+    return cls
+
+
 def _optimizer_state_to_cpu(state):
     """Copy of an optimizer ``state_dict`` with every tensor on the CPU."""
     if isinstance(state, torch.Tensor):
@@ -138,8 +227,23 @@ class BaseAutoencoder(
         return torch.nn.functional.mse_loss(module(X), X)
 
     def _sample_loss(self, module, X, y):
-        """Per-row loss used for outlier scores and validation (no gradient needed)."""
+        """Per-row loss whose opposite is ``score_samples`` (no gradient needed)."""
         return reconstruction_error(module(X), X)
+
+    def _validation_loss(self, module, X, y):
+        """Per-row loss monitored for early stopping, on the scale of ``_loss``."""
+        return self._sample_loss(module, X, y)
+
+    def _encode_batch(self, module, X, y):
+        """Codes of a standardised batch (what ``transform`` returns)."""
+        return module.encode(X)
+
+    def _decode_batch(self, module, Z, y):
+        """Standardised reconstructions of a batch of codes."""
+        return module.decode(Z)
+
+    def _init_from_data(self, X):
+        """Learn what a variant needs from the standardised training rows (a new fit only)."""
 
     def _make_optimizers(self, module):
         """Adam, with the L2 penalty ``alpha`` on weights but not on biases."""
@@ -215,6 +319,7 @@ class BaseAutoencoder(
             )
             self.hidden_layer_sizes_ = hidden
             self.mean_, self.scale_ = self._fit_scaling(X)
+            self._init_from_data(self._standardized(X))
         self.device_ = device
 
         def to_device(rows):
@@ -352,7 +457,7 @@ class BaseAutoencoder(
             with torch.no_grad():
                 for start in range(0, X_val.shape[0], chunk):
                     y_chunk = None if y_val is None else y_val[start : start + chunk]
-                    total += self._sample_loss(
+                    total += self._validation_loss(
                         module, X_val[start : start + chunk], y_chunk
                     ).sum()
             return total / X_val.shape[0]
@@ -413,7 +518,7 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
-        codes = self._apply(lambda module, x, y: module.encode(x), X)
+        codes = self._apply(self._encode_batch, X)
         return codes.astype(X.dtype, copy=False)
 
     def inverse_transform(self, X):
@@ -437,8 +542,12 @@ class BaseAutoencoder(
                 f"inverse_transform is expecting {self.n_components_} features "
                 "(n_components_) as input."
             )
-        decoded = self._apply(lambda module, z, y: module.decode(z), Z, standardize=False)
-        return (decoded * self.scale_ + self.mean_).astype(Z.dtype, copy=False)
+        return self._decode(Z).astype(Z.dtype, copy=False)
+
+    def _decode(self, Z, y=None):
+        """Decode codes ``Z`` (float64 array) to rows in X's units."""
+        decoded = self._apply(self._decode_batch, Z, y, standardize=False)
+        return decoded * self.scale_ + self.mean_
 
     def score_samples(self, X):
         """Opposite of each row's reconstruction error: higher is more normal.
@@ -544,3 +653,33 @@ class BaseAutoencoder(
                 device = torch.device("cpu")
             self.device_ = device
             self.module_.to(device)
+
+
+class GenerativeMixin:
+    """``sample`` for autoencoders whose code space has a prior to draw from."""
+
+    def _draw_prior(self, n_samples, rng):
+        """Codes drawn from the prior; standard normal unless a variant says otherwise."""
+        return rng.standard_normal((n_samples, self.n_components_))
+
+    def sample(self, n_samples=1, random_state=None):
+        """Generate new rows by decoding draws from the prior over codes.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to generate.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws; an int gives the same rows on every call.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_in_)
+            Generated rows in the units of the training data (the decoder's
+            expected value for each draw).
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        Z = self._draw_prior(int(n_samples), check_random_state(random_state))
+        return self._decode(Z)

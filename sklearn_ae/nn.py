@@ -20,8 +20,16 @@ from torch import nn
 __all__ = [
     "ACTIVATIONS",
     "MLPAutoencoder",
+    "VariationalModule",
+    "bernoulli_nll",
+    "corrupt",
+    "gaussian_kl",
+    "gaussian_nll",
+    "kl_sparsity",
     "make_mlp",
     "reconstruction_error",
+    "reparameterize",
+    "soft_clamp",
 ]
 
 #: Activation names as scikit-learn's ``MLPRegressor`` spells them.
@@ -74,6 +82,9 @@ class MLPAutoencoder(nn.Module):
         An empty tuple gives a linear autoencoder.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
+    code_activation : {"identity", "logistic", "tanh", "relu"}, default="identity"
+        Activation of the code layer: "logistic" keeps codes in (0, 1), as a
+        KL sparsity penalty needs; "relu" gives exact zeros.
     """
 
     def __init__(
@@ -82,10 +93,13 @@ class MLPAutoencoder(nn.Module):
         n_components: int,
         hidden_layer_sizes: Sequence[int] = (128, 64),
         activation: str = "relu",
+        code_activation: str = "identity",
     ):
         super().__init__()
         hidden = [int(h) for h in hidden_layer_sizes]
         self.encoder = make_mlp([n_features, *hidden, n_components], activation)
+        if code_activation != "identity":
+            self.encoder.append(ACTIVATIONS[code_activation]())
         self.decoder = make_mlp([n_components, *hidden[::-1], n_features], activation)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -113,3 +127,198 @@ def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     torch.Tensor of shape (n_samples,)
     """
     return (x_hat - x).pow(2).mean(dim=1)
+
+
+def corrupt(
+    x: torch.Tensor,
+    noise: str,
+    level: float,
+    low: torch.Tensor | None = None,
+    high: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Corrupted copy of ``x`` for denoising training.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n_samples, n_features)
+    noise : {"gaussian", "masking", "salt_pepper"}
+        "gaussian" adds noise of standard deviation ``level``; "masking" sets a
+        share ``level`` of the entries to zero; "salt_pepper" sets a share
+        ``level`` of the entries to ``low`` or ``high`` (half each).
+    level : float
+        Standard deviation or share of corrupted entries.
+    low, high : torch.Tensor of shape (n_features,), optional
+        Per-feature pepper and salt values (default 0 and 1).
+
+    Returns
+    -------
+    torch.Tensor of the shape of ``x``
+    """
+    if noise == "gaussian":
+        return x + level * torch.randn_like(x)
+    hit = torch.rand_like(x) < level
+    if noise == "masking":
+        return x.masked_fill(hit, 0.0)
+    if noise == "salt_pepper":
+        low = torch.zeros_like(x[0]) if low is None else low
+        high = torch.ones_like(x[0]) if high is None else high
+        salt = torch.rand_like(x) < 0.5
+        extreme = torch.where(salt, high.expand_as(x), low.expand_as(x))
+        return torch.where(hit, extreme, x)
+    raise ValueError(f"unknown noise {noise!r}")
+
+
+def kl_sparsity(codes: torch.Tensor, target: float) -> torch.Tensor:
+    """KL divergence of each code unit's mean activation from ``target``, summed.
+
+    ``codes`` must lie in (0, 1), e.g. after a logistic activation.
+    """
+    rho_hat = codes.mean(dim=0).clamp(1e-6, 1 - 1e-6)
+    rho = torch.as_tensor(target, dtype=codes.dtype, device=codes.device)
+    kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+    return kl.sum()
+
+
+def soft_clamp(x: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """Squash ``x`` smoothly into (low, high), keeping gradients everywhere.
+
+    Used on log-variances so that long fits cannot drive them to infinity.
+    """
+    mid, half = (high + low) / 2, (high - low) / 2
+    return mid + half * torch.tanh((x - mid) / half)
+
+
+def reparameterize(
+    mu: torch.Tensor, log_var: torch.Tensor, eps: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Draw ``mu + sigma * eps`` with ``eps`` standard normal (drawn if not given)."""
+    if eps is None:
+        eps = torch.randn_like(mu)
+    return mu + torch.exp(0.5 * log_var) * eps
+
+
+def gaussian_kl(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """KL divergence of N(mu, exp(log_var)) from N(0, I), per row, in nats."""
+    return 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(dim=-1)
+
+
+_LOG_2PI = float(torch.log(torch.tensor(2 * torch.pi)))
+
+
+def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """Negative log-density of ``x`` under N(mean, exp(log_var)), per row, in nats."""
+    return 0.5 * ((x - mean).pow(2) * torch.exp(-log_var) + log_var + _LOG_2PI).sum(dim=-1)
+
+
+def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """Negative log-likelihood of ``x`` in [0, 1] under Bernoulli(logits), per row."""
+    return torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, x, reduction="none"
+    ).sum(dim=-1)
+
+
+class VariationalModule(nn.Module):
+    """Variational autoencoder: Gaussian encoder, Gaussian or Bernoulli decoder.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input.
+    n_components : int
+        Dimension of the latent space.
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Encoder widths; the decoder uses them reversed.
+    activation : str, default="relu"
+        Activation of the hidden layers.
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+        Decoder distribution. "gaussian" learns one variance per feature, so the
+        balance of reconstruction and KL terms is fitted, not chosen;
+        "bernoulli" is for data in [0, 1] such as pixel intensities.
+    n_conditions : int, default=0
+        Width of a condition vector appended to the encoder's and the
+        decoder's inputs (a conditional VAE); 0 for none.
+    """
+
+    #: Bounds of the encoder's log-variance (and the Gaussian decoder's):
+    #: wide enough never to bind in a healthy fit, finite so no fit ends in NaN.
+    LOG_VAR_BOUNDS = (-12.0, 8.0)
+    DECODER_LOG_VAR_BOUNDS = (-9.0, 4.0)
+
+    def __init__(
+        self,
+        n_features: int,
+        n_components: int,
+        hidden_layer_sizes: Sequence[int] = (128, 64),
+        activation: str = "relu",
+        likelihood: str = "gaussian",
+        n_conditions: int = 0,
+    ):
+        super().__init__()
+        hidden = [int(h) for h in hidden_layer_sizes]
+        self.likelihood = likelihood
+        self.n_conditions = int(n_conditions)
+        self.encoder = make_mlp([n_features + n_conditions, *hidden, 2 * n_components], activation)
+        self.decoder = make_mlp([n_components + n_conditions, *hidden[::-1], n_features], activation)
+        if likelihood == "gaussian":
+            self.decoder_log_var = nn.Parameter(torch.zeros(n_features))
+
+    @staticmethod
+    def _join(x, c):
+        return x if c is None else torch.cat([x, c.to(x.dtype)], dim=-1)
+
+    def encode_distribution(self, x, c=None):
+        """Mean and log-variance of q(z | x, c)."""
+        mu, raw = self.encoder(self._join(x, c)).chunk(2, dim=-1)
+        return mu, soft_clamp(raw, *self.LOG_VAR_BOUNDS)
+
+    def encode(self, x, c=None):
+        """Posterior mean of the code."""
+        return self.encode_distribution(x, c)[0]
+
+    def decode_params(self, z, c=None):
+        """Decoder output: the mean (Gaussian) or the logits (Bernoulli)."""
+        return self.decoder(self._join(z, c))
+
+    def decode(self, z, c=None):
+        """Expected reconstruction E[x | z, c]."""
+        out = self.decode_params(z, c)
+        return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
+
+    def forward(self, x, c=None):
+        """Reconstruction from the posterior mean."""
+        return self.decode(self.encode(x, c), c)
+
+    def nll(self, x, z, c=None):
+        """-log p(x | z, c) per row, in nats."""
+        out = self.decode_params(z, c)
+        if self.likelihood == "bernoulli":
+            return bernoulli_nll(x, out)
+        log_var = soft_clamp(self.decoder_log_var, *self.DECODER_LOG_VAR_BOUNDS)
+        return gaussian_nll(x, out, log_var.expand_as(out))
+
+    def negative_elbo(self, x, c=None, eps=None, beta=1.0):
+        """-ELBO per row: reconstruction NLL plus ``beta`` times the KL term.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+        c : torch.Tensor of shape (n_samples, n_conditions), optional
+        eps : torch.Tensor of shape (n_draws, n_components), optional
+            Standard normal draws shared by every row, for an estimate that is
+            deterministic and independent of the batch; one fresh draw per row
+            when None (training).
+        beta : float, default=1.0
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples,)
+        """
+        mu, log_var = self.encode_distribution(x, c)
+        kl = gaussian_kl(mu, log_var)
+        if eps is None:
+            nll = self.nll(x, reparameterize(mu, log_var), c)
+        else:
+            nll = torch.stack(
+                [self.nll(x, reparameterize(mu, log_var, e.expand_as(mu)), c) for e in eps]
+            ).mean(dim=0)
+        return nll + beta * kl

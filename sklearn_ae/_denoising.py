@@ -1,0 +1,137 @@
+"""DenoisingAutoencoder: learns to undo corruption of its inputs."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import BaseAutoencoder, fill_doc
+from .nn import MLPAutoencoder, corrupt
+
+
+@fill_doc
+class DenoisingAutoencoder(BaseAutoencoder):
+    """Autoencoder trained to rebuild clean rows from corrupted ones.
+
+    Each training batch is corrupted afresh (``noise``, ``noise_level``) and the
+    network is trained to reconstruct the uncorrupted batch, which keeps it
+    from learning the identity and makes :meth:`inverse_transform` of
+    :meth:`transform` a denoiser. Only training sees the noise: ``transform``,
+    ``inverse_transform`` and ``score_samples`` use the data as given.
+
+    Noise acts on the standardised features when ``standardize=True`` (so a
+    ``noise_level`` of 0.3 is 0.3 of each feature's standard deviation), and on
+    the raw values when ``standardize=False``.
+
+    Parameters
+    ----------
+{common_parameters}
+    noise : {"gaussian", "masking", "salt_pepper"}, default="gaussian"
+        "gaussian" adds normal noise of standard deviation ``noise_level``;
+        "masking" sets a share ``noise_level`` of the entries to zero (the
+        feature's mean when standardised); "salt_pepper" sets a share
+        ``noise_level`` of the entries to the feature's training minimum or
+        maximum, half each.
+    noise_level : float, default=0.2
+        Standard deviation ("gaussian") or share of corrupted entries
+        ("masking", "salt_pepper", at most 1).
+
+    Attributes
+    ----------
+    module_ : MLPAutoencoder
+        The trained torch module.
+    feature_min_, feature_max_ : ndarray of shape (n_features_in_,)
+        Per-feature minimum and maximum of the standardised training rows,
+        the pepper and salt values.
+{common_attributes}
+    See Also
+    --------
+    Autoencoder : The same network trained without corruption.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae import DenoisingAutoencoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> dae = DenoisingAutoencoder(n_components=16, noise_level=0.5, max_iter=5,
+    ...                            random_state=0).fit(X)
+    >>> noisy = X + np.random.RandomState(0).normal(scale=2.0, size=X.shape)
+    >>> dae.inverse_transform(dae.transform(noisy)).shape
+    (1797, 64)
+    """
+
+    _parameter_constraints = {
+        **BaseAutoencoder._parameter_constraints,
+        "noise": [StrOptions({"gaussian", "masking", "salt_pepper"})],
+        "noise_level": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=None,
+        *,
+        hidden_layer_sizes=(128, 64),
+        activation="relu",
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        learning_rate_init=1e-3,
+        tol=1e-4,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        standardize=True,
+        contamination=0.1,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        noise="gaussian",
+        noise_level=0.2,
+    ):
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            learning_rate_init=learning_rate_init,
+            tol=tol,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            standardize=standardize,
+            contamination=contamination,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+        )
+        self.noise = noise
+        self.noise_level = noise_level
+
+    def _build_module(self, n_features):
+        if self.noise != "gaussian" and self.noise_level > 1:
+            raise ValueError(
+                f"noise_level is a share of entries for noise={self.noise!r} and "
+                f"must be at most 1, got {self.noise_level}."
+            )
+        return MLPAutoencoder(
+            n_features, self.n_components_, self.hidden_layer_sizes_, self.activation
+        )
+
+    def _init_from_data(self, X):
+        self.feature_min_ = X.min(axis=0)
+        self.feature_max_ = X.max(axis=0)
+
+    def _loss(self, module, X, y):
+        low = high = None
+        if self.noise == "salt_pepper":
+            low = torch.as_tensor(self.feature_min_, dtype=X.dtype, device=X.device)
+            high = torch.as_tensor(self.feature_max_, dtype=X.dtype, device=X.device)
+        noisy = corrupt(X, self.noise, self.noise_level, low, high)
+        return torch.nn.functional.mse_loss(module(noisy), X)
