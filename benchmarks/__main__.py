@@ -10,6 +10,8 @@ import sys
 
 BENCHMARKS = {
     "speed": "benchmarks.speed",
+    "denoising": "benchmarks.denoising",
+    "vae": "benchmarks.vae",
 }
 
 

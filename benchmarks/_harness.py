@@ -43,16 +43,58 @@ def machine():
     )
 
 
-def save_table(table: pd.DataFrame, name: str, title: str, command: str):
-    """Write ``results/<name>.csv`` and ``results/<name>.md``; return the Markdown."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    table.to_csv(RESULTS / f"{name}.csv", index=False)
+def output_dir(quick: bool) -> Path:
+    """Where a run writes: ``results/`` for full runs, ``results/quick/`` for --quick."""
+    path = RESULTS / "quick" if quick else RESULTS
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_figure(fig, name: str, quick: bool) -> Path:
+    """Save a matplotlib figure as ``<name>.png`` beside the tables."""
+    path = output_dir(quick) / f"{name}.png"
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path
+
+
+def image_grid(rows, titles, shape=(28, 28)):
+    """A figure with one row of images per entry of ``rows`` (arrays of flat images)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n_cols = max(len(r) for r in rows)
+    fig, axes = plt.subplots(
+        len(rows), n_cols, figsize=(n_cols * 0.9, len(rows) * 1.0), squeeze=False
+    )
+    for i, (images, title) in enumerate(zip(rows, titles)):
+        for j in range(n_cols):
+            ax = axes[i, j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if j < len(images):
+                ax.imshow(np.clip(images[j].reshape(shape), 0, 1), cmap="gray_r", vmin=0, vmax=1)
+        axes[i, 0].set_ylabel(title, rotation=0, ha="right", va="center", fontsize=8)
+    return fig
+
+
+def save_table(table: pd.DataFrame, name: str, title: str, command: str, quick=False, notes=""):
+    """Write ``<name>.csv`` and ``<name>.md`` to :func:`output_dir`; return the Markdown."""
+    out = output_dir(quick)
+    table.to_csv(out / f"{name}.csv", index=False)
     md = (
         f"## {title}\n\n"
         f"- date: {_dt.date.today().isoformat()}\n"
         f"- machine: {machine()}\n"
         f"- command: `{command}`\n\n"
         f"{table.to_markdown(index=False, floatfmt='.4g')}\n"
+        + (f"\n{notes}\n" if notes else "")
     )
-    (RESULTS / f"{name}.md").write_text(md)
+    (out / f"{name}.md").write_text(md)
     return md

@@ -160,13 +160,11 @@ def main(argv=None):
     table, _ = run(n_rows, epochs, repeats, args.device)
     by = table.set_index("method")["s_per_epoch"]
     command = "python -m benchmarks speed" + (" --quick" if args.quick else "")
-    name = "speed" + ("_quick" if args.quick else "") + (
-        "" if args.device == "cpu" else "_" + args.device.replace(":", "")
-    )
+    name = "speed" + ("" if args.device == "cpu" else "_" + args.device.replace(":", ""))
     md = save_table(
         table, name,
         f"Training speed, MNIST {n_rows} rows, {epochs} epochs x {repeats} repeats, "
-        f"device {args.device}", command,
+        f"device {args.device}", command, quick=args.quick,
     )
     print(md)
     print(f"sklearn_ae / plain loop = {by['sklearn_ae'] / by['plain loop']:.3f}  (target <= 1.10)")

@@ -37,6 +37,11 @@ class DenoisingAutoencoder(BaseAutoencoder):
     noise_level : float, default=0.2
         Standard deviation ("gaussian") or share of corrupted entries
         ("masking", "salt_pepper", at most 1).
+    clip : (float, float) or None, default=None
+        Range the corrupted values are clipped to, in the units the network
+        sees: e.g. ``(0, 1)`` for pixels in [0, 1] with ``standardize=False``,
+        so that training noise looks like noise on a bounded sensor. None
+        leaves them unclipped.
 
     Attributes
     ----------
@@ -67,6 +72,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         **BaseAutoencoder._parameter_constraints,
         "noise": [StrOptions({"gaussian", "masking", "salt_pepper"})],
         "noise_level": [Interval(Real, 0, None, closed="left")],
+        "clip": [None, "array-like"],
     }
 
     def __init__(
@@ -91,6 +97,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         warm_start=False,
         noise="gaussian",
         noise_level=0.2,
+        clip=None,
     ):
         super().__init__(
             n_components=n_components,
@@ -113,6 +120,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         )
         self.noise = noise
         self.noise_level = noise_level
+        self.clip = clip
 
     def _build_module(self, n_features):
         if self.noise != "gaussian" and self.noise_level > 1:
@@ -120,6 +128,10 @@ class DenoisingAutoencoder(BaseAutoencoder):
                 f"noise_level is a share of entries for noise={self.noise!r} and "
                 f"must be at most 1, got {self.noise_level}."
             )
+        if self.clip is not None and not (
+            len(self.clip) == 2 and float(self.clip[0]) < float(self.clip[1])
+        ):
+            raise ValueError(f"clip must be a pair (low, high) with low < high, got {self.clip!r}.")
         return MLPAutoencoder(
             n_features, self.n_components_, self.hidden_layer_sizes_, self.activation
         )
@@ -134,4 +146,6 @@ class DenoisingAutoencoder(BaseAutoencoder):
             low = torch.as_tensor(self.feature_min_, dtype=X.dtype, device=X.device)
             high = torch.as_tensor(self.feature_max_, dtype=X.dtype, device=X.device)
         noisy = corrupt(X, self.noise, self.noise_level, low, high)
+        if self.clip is not None:
+            noisy = noisy.clamp(float(self.clip[0]), float(self.clip[1]))
         return torch.nn.functional.mse_loss(module(noisy), X)

@@ -19,6 +19,8 @@ from torch import nn
 
 __all__ = [
     "ACTIVATIONS",
+    "ConvAutoencoder",
+    "Discriminator",
     "MLPAutoencoder",
     "VariationalModule",
     "bernoulli_nll",
@@ -235,8 +237,11 @@ class VariationalModule(nn.Module):
         balance of reconstruction and KL terms is fitted, not chosen;
         "bernoulli" is for data in [0, 1] such as pixel intensities.
     n_conditions : int, default=0
-        Width of a condition vector appended to the encoder's and the
-        decoder's inputs (a conditional VAE); 0 for none.
+        Width of a condition vector appended to the decoder's input (a
+        conditional VAE); 0 for none.
+    condition_encoder : bool, default=True
+        Whether the encoder sees the condition too. Without it, q(z | x) needs
+        no condition, so rows can be encoded when the condition is unknown.
     """
 
     #: Bounds of the encoder's log-variance (and the Gaussian decoder's):
@@ -252,12 +257,15 @@ class VariationalModule(nn.Module):
         activation: str = "relu",
         likelihood: str = "gaussian",
         n_conditions: int = 0,
+        condition_encoder: bool = True,
     ):
         super().__init__()
         hidden = [int(h) for h in hidden_layer_sizes]
         self.likelihood = likelihood
         self.n_conditions = int(n_conditions)
-        self.encoder = make_mlp([n_features + n_conditions, *hidden, 2 * n_components], activation)
+        self.condition_encoder = bool(condition_encoder and n_conditions)
+        n_in = n_features + (n_conditions if self.condition_encoder else 0)
+        self.encoder = make_mlp([n_in, *hidden, 2 * n_components], activation)
         self.decoder = make_mlp([n_components + n_conditions, *hidden[::-1], n_features], activation)
         if likelihood == "gaussian":
             self.decoder_log_var = nn.Parameter(torch.zeros(n_features))
@@ -268,7 +276,9 @@ class VariationalModule(nn.Module):
 
     def encode_distribution(self, x, c=None):
         """Mean and log-variance of q(z | x, c)."""
-        mu, raw = self.encoder(self._join(x, c)).chunk(2, dim=-1)
+        if self.condition_encoder:
+            x = self._join(x, c)
+        mu, raw = self.encoder(x).chunk(2, dim=-1)
         return mu, soft_clamp(raw, *self.LOG_VAR_BOUNDS)
 
     def encode(self, x, c=None):
@@ -322,3 +332,119 @@ class VariationalModule(nn.Module):
                 [self.nll(x, reparameterize(mu, log_var, e.expand_as(mu)), c) for e in eps]
             ).mean(dim=0)
         return nll + beta * kl
+
+
+def _conv_sizes(size: int, n_layers: int) -> list[int]:
+    """Spatial sizes after each stride-2 convolution (kernel k, padding k // 2)."""
+    sizes = [size]
+    for _ in range(n_layers):
+        sizes.append((sizes[-1] + 1) // 2)
+    return sizes
+
+
+class ConvAutoencoder(nn.Module):
+    """Convolutional autoencoder on flat rows of images.
+
+    Takes and returns flat rows (``n_samples x channels*height*width``, row-major
+    as numpy's ``reshape`` lays them out), so it fits in a pipeline of 2-D
+    arrays; reshaping happens inside. Each encoder block is a stride-2
+    convolution (halving height and width, rounding up) and an activation; a
+    linear layer maps the last feature map to the code. The decoder mirrors
+    it with transposed convolutions whose output padding restores the exact
+    input size, odd sizes included.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(channels, height, width)`` of one image.
+    n_components : int
+        Width of the code.
+    channels : tuple of int, default=(32, 64)
+        Feature maps of each convolution block.
+    kernel_size : int, default=3
+        Odd side of the square kernels.
+    hidden_layer_sizes : tuple of int, default=()
+        Dense layers between the flattened feature maps and the code.
+    activation : str, default="relu"
+        Activation after each block and hidden layer.
+    """
+
+    def __init__(
+        self,
+        image_shape: Sequence[int],
+        n_components: int,
+        channels: Sequence[int] = (32, 64),
+        kernel_size: int = 3,
+        hidden_layer_sizes: Sequence[int] = (),
+        activation: str = "relu",
+    ):
+        super().__init__()
+        c_in, height, width = (int(v) for v in image_shape)
+        self.image_shape = (c_in, height, width)
+        channels = [int(c) for c in channels]
+        pad = kernel_size // 2
+        heights = _conv_sizes(height, len(channels))
+        widths = _conv_sizes(width, len(channels))
+        self.feature_shape = (channels[-1] if channels else c_in, heights[-1], widths[-1])
+        flat = self.feature_shape[0] * heights[-1] * widths[-1]
+
+        encoder: list[nn.Module] = []
+        for c_prev, c_next in zip([c_in, *channels[:-1]], channels):
+            encoder += [nn.Conv2d(c_prev, c_next, kernel_size, 2, pad), ACTIVATIONS[activation]()]
+        encoder.append(nn.Flatten())
+        dense = [flat, *[int(h) for h in hidden_layer_sizes], n_components]
+        encoder.append(make_mlp(dense, activation))
+        self.encoder = nn.Sequential(*encoder)
+
+        decoder: list[nn.Module] = [make_mlp(dense[::-1], activation)]
+        if channels:
+            decoder += [ACTIVATIONS[activation](), nn.Unflatten(1, self.feature_shape)]
+        else:
+            decoder.append(nn.Unflatten(1, self.feature_shape))
+        outs = [*channels[::-1][1:], c_in]
+        for i, (c_prev, c_next) in enumerate(zip(channels[::-1], outs)):
+            j = len(channels) - i  # from feature map size index j to j - 1
+            extra = (heights[j - 1] - (2 * heights[j] - 1), widths[j - 1] - (2 * widths[j] - 1))
+            decoder.append(
+                nn.ConvTranspose2d(
+                    c_prev, c_next, kernel_size, 2, pad,
+                    output_padding=(max(extra[0], 0) + 2 * pad - kernel_size + 1,
+                                    max(extra[1], 0) + 2 * pad - kernel_size + 1),
+                )
+            )
+            if i < len(channels) - 1:
+                decoder.append(ACTIVATIONS[activation]())
+        decoder.append(nn.Flatten())
+        self.decoder = nn.Sequential(*decoder)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Codes of flat image rows."""
+        return self.encoder(x.view(-1, *self.image_shape))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Flat image rows from codes."""
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruct flat image rows."""
+        return self.decode(self.encode(x))
+
+
+class Discriminator(nn.Module):
+    """MLP that tells codes drawn from a prior (logit > 0) from encoded rows.
+
+    Parameters
+    ----------
+    n_components : int
+        Width of the codes.
+    hidden_layer_sizes : tuple of int, default=(64, 64)
+    activation : str, default="relu"
+    """
+
+    def __init__(self, n_components: int, hidden_layer_sizes=(64, 64), activation="relu"):
+        super().__init__()
+        self.net = make_mlp([n_components, *[int(h) for h in hidden_layer_sizes], 1], activation)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Logit of "drawn from the prior", one per row."""
+        return self.net(z).squeeze(-1)

@@ -48,3 +48,24 @@ def test_share_of_entries_at_most_one(blobs):
         DenoisingAutoencoder(noise="masking", noise_level=1.5).fit(blobs)
     # For Gaussian noise the level is a standard deviation and may exceed 1.
     DenoisingAutoencoder(noise="gaussian", noise_level=1.5, max_iter=2).fit(blobs)
+
+
+def test_clip_bounds_training_noise(digits):
+    X, _ = digits
+    X = X / 16
+    dae = DenoisingAutoencoder(noise_level=0.5, clip=(0, 1), standardize=False,
+                               max_iter=3, random_state=0).fit(X)
+    import torch
+
+    seen = {}
+    original = dae.module_.forward
+
+    def spy(x):
+        seen["min"], seen["max"] = x.min().item(), x.max().item()
+        return original(x)
+
+    dae.module_.forward = spy
+    dae._loss(dae.module_, torch.as_tensor(X, dtype=torch.float32), None)
+    assert seen["min"] >= 0.0 and seen["max"] <= 1.0
+    with pytest.raises(ValueError, match="clip must be a pair"):
+        DenoisingAutoencoder(clip=(1, 0)).fit(X)
