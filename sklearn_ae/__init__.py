@@ -1,14 +1,20 @@
 """sklearn_ae: autoencoders that behave like scikit-learn estimators."""
 
+from ._adversarial import AdversarialAutoencoder
 from ._base import BaseAutoencoder
+from ._conditional import ConditionalAutoencoder
+from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._sparse import SparseAutoencoder
 from ._vanilla import Autoencoder
 from ._variational import VariationalAutoencoder
 
 __all__ = [
+    "AdversarialAutoencoder",
     "Autoencoder",
     "BaseAutoencoder",
+    "ConditionalAutoencoder",
+    "ConvolutionalAutoencoder",
     "DenoisingAutoencoder",
     "SparseAutoencoder",
     "VariationalAutoencoder",

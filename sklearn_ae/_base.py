@@ -406,9 +406,12 @@ class BaseAutoencoder(
                 "loss was still improving; consider a larger max_iter.",
                 ConvergenceWarning,
             )
-        scores = self._score_samples(X, y)
-        self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        self.offset_ = self._fit_offset(X, y)
         return self
+
+    def _fit_offset(self, X, y):
+        """``contamination`` quantile of the training rows' scores."""
+        return float(np.percentile(self._score_samples(X, y), 100.0 * self.contamination))
 
     def _hidden_layer_sizes(self):
         hidden = self.hidden_layer_sizes

@@ -20,6 +20,7 @@ from torch import nn
 __all__ = [
     "ACTIVATIONS",
     "ConvAutoencoder",
+    "AdversarialModule",
     "Discriminator",
     "MLPAutoencoder",
     "VariationalModule",
@@ -29,6 +30,7 @@ __all__ = [
     "gaussian_nll",
     "kl_sparsity",
     "make_mlp",
+    "prior_sample",
     "reconstruction_error",
     "reparameterize",
     "soft_clamp",
@@ -448,3 +450,78 @@ class Discriminator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Logit of "drawn from the prior", one per row."""
         return self.net(z).squeeze(-1)
+
+
+def prior_sample(
+    prior: str, n_samples: int, n_components: int, generator=None, device=None, dtype=None
+) -> torch.Tensor:
+    """Draws from a prior over codes.
+
+    Parameters
+    ----------
+    prior : {"normal", "uniform", "mixture"}
+        "normal": standard normal. "uniform": uniform on [-sqrt(3), sqrt(3)]
+        per axis (zero mean, unit variance). "mixture": an equal mixture of
+        ``2 * n_components`` Gaussians of standard deviation 0.5 centred at
+        +2 and -2 on each axis.
+    n_samples, n_components : int
+    generator : torch.Generator, optional
+        CPU generator; the global RNG when None.
+    device, dtype : optional
+        Where and in which precision to return the draws.
+
+    Returns
+    -------
+    torch.Tensor of shape (n_samples, n_components)
+    """
+    shape = (n_samples, n_components)
+    if prior == "normal":
+        z = torch.randn(shape, generator=generator)
+    elif prior == "uniform":
+        z = (torch.rand(shape, generator=generator) * 2 - 1) * 3**0.5
+    elif prior == "mixture":
+        component = torch.randint(2 * n_components, (n_samples,), generator=generator)
+        centres = torch.zeros(n_samples, n_components)
+        centres[torch.arange(n_samples), component // 2] = torch.where(
+            component % 2 == 0, 2.0, -2.0
+        )
+        z = centres + 0.5 * torch.randn(shape, generator=generator)
+    else:
+        raise ValueError(f"unknown prior {prior!r}")
+    return z.to(device=device, dtype=dtype or torch.get_default_dtype())
+
+
+class AdversarialModule(nn.Module):
+    """An :class:`MLPAutoencoder` and a :class:`Discriminator` on its codes.
+
+    Parameters
+    ----------
+    n_features, n_components : int
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+    activation : str, default="relu"
+    discriminator_layer_sizes : tuple of int, default=(64, 64)
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_components: int,
+        hidden_layer_sizes=(128, 64),
+        activation="relu",
+        discriminator_layer_sizes=(64, 64),
+    ):
+        super().__init__()
+        self.autoencoder = MLPAutoencoder(n_features, n_components, hidden_layer_sizes, activation)
+        self.discriminator = Discriminator(n_components, discriminator_layer_sizes, activation)
+
+    def encode(self, x):
+        """Codes of rows."""
+        return self.autoencoder.encode(x)
+
+    def decode(self, z):
+        """Rows from codes."""
+        return self.autoencoder.decode(z)
+
+    def forward(self, x):
+        """Reconstruct rows."""
+        return self.autoencoder(x)

@@ -28,15 +28,23 @@ def make(cls, **params):
     return cls(**{**FAST_PARAMS, **params})
 
 
+def labels_for(X):
+    """Two classes for estimators that need y (conditional models); others ignore it."""
+    return (X[:, 0] > np.median(X[:, 0])).astype(int)
+
+
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_pipeline_gridsearch_without_scorer(cls, blobs):
     pipe = make_pipeline(StandardScaler(), make(cls, max_iter=3))
     name = pipe.steps[-1][0]
-    search = GridSearchCV(pipe, {f"{name}__n_components": [1, 3]}, cv=3).fit(blobs)
+    search = GridSearchCV(pipe, {f"{name}__n_components": [1, 3]}, cv=3)
+    search.fit(blobs, labels_for(blobs))
     assert search.best_params_[f"{name}__n_components"] in (1, 3)
     # score() is the mean of score_samples, which GridSearchCV maximises.
     best = search.best_estimator_
-    assert search.score(blobs) == pytest.approx(np.mean(best.score_samples(blobs)))
+    y = labels_for(blobs)
+    assert search.score(blobs, y) == pytest.approx(best.score(blobs, y))
+    assert best.score(blobs) == pytest.approx(np.mean(best.score_samples(blobs)))
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -50,7 +58,7 @@ def test_clone_and_unfitted(cls):
 @pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.parametrize("dump", ["pickle", "joblib"])
 def test_pickle_round_trip(cls, blobs, dump, tmp_path):
-    est = make(cls, n_components=2).fit(blobs)
+    est = make(cls, n_components=2).fit(blobs, labels_for(blobs))
     if dump == "pickle":
         loaded = pickle.loads(pickle.dumps(est))
     else:
@@ -106,7 +114,7 @@ def test_pandas_in_and_out(cls, blobs):
     df = pd.DataFrame(blobs, columns=[f"f{i}" for i in range(blobs.shape[1])])
     df.index = df.index + 1000
     est = make(cls, n_components=3).set_output(transform="pandas")
-    out = est.fit_transform(df)
+    out = est.fit_transform(df, labels_for(blobs))
     prefix = cls.__name__.lower()
     assert list(out.columns) == [f"{prefix}{i}" for i in range(3)]
     assert out.index.equals(df.index)

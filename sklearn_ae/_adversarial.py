@@ -1,0 +1,156 @@
+"""AdversarialAutoencoder: codes shaped to a prior by a discriminator."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import BaseAutoencoder, GenerativeMixin, fill_doc
+from .nn import AdversarialModule, prior_sample
+
+_bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+
+@fill_doc
+class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
+    """Adversarial autoencoder (Makhzani et al., 2016).
+
+    A discriminator learns to tell codes of training rows from draws of a
+    prior, and the encoder learns, besides reconstructing, to fool it, which
+    pushes the distribution of codes toward the prior. Each training step
+    takes one autoencoder step (reconstruction error plus
+    ``adversarial_weight`` times the encoder's adversarial loss) and one
+    discriminator step, with an optimizer each. :meth:`sample` decodes draws
+    from the prior.
+
+    Parameters
+    ----------
+{common_parameters}
+    prior : {"normal", "uniform", "mixture"}, default="normal"
+        Distribution the codes are pushed toward: standard normal; uniform
+        with zero mean and unit variance per axis; or an equal mixture of
+        ``2 * n_components`` Gaussians (sd 0.5) centred at +2 and -2 on each
+        axis.
+    discriminator_layer_sizes : tuple of int, default=(64, 64)
+        Hidden widths of the discriminator.
+    adversarial_weight : float, default=1.0
+        Weight of the encoder's adversarial loss against the reconstruction
+        error.
+
+    Attributes
+    ----------
+    module_ : AdversarialModule
+        The trained autoencoder and discriminator.
+{common_attributes}
+    See Also
+    --------
+    VariationalAutoencoder : A KL term instead of a discriminator.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae import AdversarialAutoencoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> aae = AdversarialAutoencoder(n_components=4, max_iter=3, random_state=0).fit(X)
+    >>> aae.sample(5, random_state=0).shape
+    (5, 64)
+    """
+
+    _parameter_constraints = {
+        **BaseAutoencoder._parameter_constraints,
+        "prior": [StrOptions({"normal", "uniform", "mixture"})],
+        "discriminator_layer_sizes": ["array-like"],
+        "adversarial_weight": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=None,
+        *,
+        hidden_layer_sizes=(128, 64),
+        activation="relu",
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        learning_rate_init=1e-3,
+        tol=1e-4,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        standardize=True,
+        contamination=0.1,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        prior="normal",
+        discriminator_layer_sizes=(64, 64),
+        adversarial_weight=1.0,
+    ):
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            learning_rate_init=learning_rate_init,
+            tol=tol,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            standardize=standardize,
+            contamination=contamination,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+        )
+        self.prior = prior
+        self.discriminator_layer_sizes = discriminator_layer_sizes
+        self.adversarial_weight = adversarial_weight
+
+    def _build_module(self, n_features):
+        return AdversarialModule(
+            n_features,
+            self.n_components_,
+            self.hidden_layer_sizes_,
+            self.activation,
+            tuple(int(h) for h in self.discriminator_layer_sizes),
+        )
+
+    def _make_optimizers(self, module, batch_size):
+        (autoencoder,) = super()._make_optimizers(module.autoencoder, batch_size)
+        discriminator = torch.optim.Adam(
+            module.discriminator.parameters(), lr=self.learning_rate_init, fused=True
+        )
+        return [autoencoder, discriminator]
+
+    def _train_step(self, module, optimizers, X, y):
+        autoencoder_opt, discriminator_opt = optimizers
+        codes = module.encode(X)
+        reconstruction = torch.nn.functional.mse_loss(module.decode(codes), X)
+        fooled = module.discriminator(codes)
+        encoder_adversarial = _bce(fooled, torch.ones_like(fooled))
+        autoencoder_opt.zero_grad(set_to_none=True)
+        (reconstruction + self.adversarial_weight * encoder_adversarial).backward()
+        autoencoder_opt.step()
+
+        prior = prior_sample(
+            self.prior, X.shape[0], self.n_components_, device=X.device, dtype=X.dtype
+        )
+        real, fake = module.discriminator(prior), module.discriminator(codes.detach())
+        discriminator_loss = _bce(real, torch.ones_like(real)) + _bce(fake, torch.zeros_like(fake))
+        # Also clears what the encoder's step left in the discriminator's grads.
+        discriminator_opt.zero_grad(set_to_none=True)
+        discriminator_loss.backward()
+        discriminator_opt.step()
+        return reconstruction.detach()
+
+    def _draw_prior(self, n_samples, rng):
+        generator = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        z = prior_sample(self.prior, n_samples, self.n_components_, generator=generator)
+        return z.double().numpy()

@@ -1,0 +1,151 @@
+"""ConvolutionalAutoencoder: convolutions over images given as flat rows."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral
+
+from sklearn.utils._param_validation import Interval
+
+from ._base import _INFERENCE_BUDGET, BaseAutoencoder, fill_doc
+from .nn import ConvAutoencoder
+
+
+@fill_doc
+class ConvolutionalAutoencoder(BaseAutoencoder):
+    """Convolutional autoencoder for images, taking the flat rows pipelines pass.
+
+    Rows are ``n_samples x channels*height*width`` in numpy's row-major order
+    (``images.reshape(n, -1)``); the estimator reshapes them to
+    ``image_shape`` inside, and :meth:`inverse_transform` returns flat rows.
+    Each encoder block is a stride-2 convolution that halves the height and
+    width; a linear layer maps the last feature maps to the code, and the
+    decoder mirrors the encoder with transposed convolutions.
+
+    Pixels usually share one scale, so ``standardize`` defaults to False here.
+
+    Parameters
+    ----------
+{common_parameters}
+    image_shape : tuple of int (channels, height, width) or None, default=None
+        Shape of one image. None: a single-channel square image when the
+        number of features is a perfect square, else a single row of pixels
+        ``(1, 1, n_features)``. The shape used is in ``image_shape_``.
+    channels : tuple of int, default=(32, 64)
+        Feature maps of the successive convolution blocks.
+    kernel_size : int, default=3
+        Odd side of the square convolution kernels.
+
+    Attributes
+    ----------
+    module_ : ConvAutoencoder
+        The trained torch module.
+    image_shape_ : tuple of int
+        ``(channels, height, width)`` used.
+{common_attributes}
+    See Also
+    --------
+    Autoencoder : Fully connected layers, for tabular data.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae import ConvolutionalAutoencoder
+    >>> X, _ = load_digits(return_X_y=True)          # 8x8 images as 64 columns
+    >>> cae = ConvolutionalAutoencoder(n_components=8, image_shape=(1, 8, 8),
+    ...                                max_iter=3, random_state=0).fit(X / 16)
+    >>> cae.transform(X / 16).shape, cae.image_shape_
+    ((1797, 8), (1, 8, 8))
+    """
+
+    _parameter_constraints = {
+        **BaseAutoencoder._parameter_constraints,
+        "image_shape": [None, "array-like"],
+        "channels": ["array-like"],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=None,
+        *,
+        hidden_layer_sizes=(),
+        activation="relu",
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        learning_rate_init=1e-3,
+        tol=1e-4,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        standardize=False,
+        contamination=0.1,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        image_shape=None,
+        channels=(32, 64),
+        kernel_size=3,
+    ):
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            learning_rate_init=learning_rate_init,
+            tol=tol,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            standardize=standardize,
+            contamination=contamination,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+        )
+        self.image_shape = image_shape
+        self.channels = channels
+        self.kernel_size = kernel_size
+
+    def _resolve_image_shape(self, n_features):
+        if self.image_shape is None:
+            side = math.isqrt(n_features)
+            return (1, side, side) if side * side == n_features else (1, 1, n_features)
+        shape = tuple(self.image_shape)
+        if len(shape) != 3 or not all(isinstance(v, Integral) and v > 0 for v in shape):
+            raise ValueError(
+                "image_shape must be (channels, height, width) with positive "
+                f"integers, got {self.image_shape!r}."
+            )
+        if math.prod(shape) != n_features:
+            raise ValueError(
+                f"X has {n_features} features per row, but image_shape={shape} "
+                f"needs {math.prod(shape)} (channels * height * width)."
+            )
+        return tuple(int(v) for v in shape)
+
+    def _build_module(self, n_features):
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
+        if not all(isinstance(c, Integral) and c > 0 for c in self.channels):
+            raise ValueError(f"channels must hold positive integers, got {self.channels!r}.")
+        self.image_shape_ = self._resolve_image_shape(n_features)
+        return ConvAutoencoder(
+            self.image_shape_,
+            self.n_components_,
+            channels=tuple(self.channels),
+            kernel_size=self.kernel_size,
+            hidden_layer_sizes=self.hidden_layer_sizes_,
+            activation=self.activation,
+        )
+
+    def _chunk_rows(self, n_features):
+        # The first feature maps are the widest layer: channels[0] x H/2 x W/2.
+        _, height, width = self.image_shape_
+        first = self.channels[0] * ((height + 1) // 2) * ((width + 1) // 2) if len(self.channels) else 0
+        return max(1, _INFERENCE_BUDGET // max(n_features, first, 1))
