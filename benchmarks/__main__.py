@@ -12,6 +12,8 @@ BENCHMARKS = {
     "speed": "benchmarks.speed",
     "denoising": "benchmarks.denoising",
     "vae": "benchmarks.vae",
+    "images": "benchmarks.images",
+    "report": "benchmarks.report",
 }
 
 

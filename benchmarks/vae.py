@@ -23,7 +23,7 @@ from sklearn_ae import VariationalAutoencoder
 from ._harness import image_grid, load_mnist, save_figure, save_table
 
 
-def run(n_train=60000, n_test=10000, n_iwae=1000, max_iter=100, quick=False):
+def run(n_train=60000, n_test=10000, n_iwae=1000, max_iter=50, quick=False):
     X_train, _, X_test, _ = load_mnist(n_train, n_test)
     rows = []
     for n_components in (2, 16):

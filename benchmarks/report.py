@@ -1,0 +1,38 @@
+"""Assemble ``docs/benchmarks.md`` from the result tables in ``benchmarks/results``.
+
+Run: python -m benchmarks report
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._harness import RESULTS, ROOT
+
+ORDER = ["speed", "denoising_mnist", "vae_mnist", "images_mnist"]
+
+INTRO = """# Benchmark results
+
+Each section below was written by the command it names, on the machine it names
+(`python -m benchmarks report` gathers them from `benchmarks/results/`). Ratios
+are measured within one run, never across runs. The data is read from
+`../shared/data` (see its README for sources and protocols).
+"""
+
+
+def main(argv=None):
+    names = [n for n in ORDER if (RESULTS / f"{n}.md").exists()]
+    names += sorted(p.stem for p in RESULTS.glob("*.md") if p.stem not in ORDER)
+    parts = [INTRO]
+    for name in names:
+        text = (RESULTS / f"{name}.md").read_text()
+        # Images sit beside the tables; the page lives in docs/.
+        text = re.sub(r"\]\(([\w.-]+\.png)\)", r"](../benchmarks/results/\1)", text)
+        parts.append(text)
+    out = ROOT / "docs" / "benchmarks.md"
+    out.write_text("\n".join(parts))
+    print(f"wrote {out} from {len(names)} result files")
+
+
+if __name__ == "__main__":
+    main()
