@@ -21,10 +21,10 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
     A discriminator learns to tell codes of training rows from draws of a
     prior, and the encoder learns, besides reconstructing, to fool it, which
     pushes the distribution of codes toward the prior. Each training step
-    takes one autoencoder step (reconstruction error plus
-    ``adversarial_weight`` times the encoder's adversarial loss) and one
-    discriminator step, with an optimizer each. :meth:`sample` decodes draws
-    from the prior.
+    has three phases, each with its own Adam optimizer, as in the paper: a
+    reconstruction step of encoder and decoder, a discriminator step, and an
+    adversarial step of the encoder. :meth:`sample` decodes draws from the
+    prior.
 
     ``early_stopping`` is off by default here: the held-out reconstruction
     error levels off long before the codes match the prior (measured on
@@ -33,7 +33,7 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
     prior added to the monitored loss, stopped even earlier), so the fit
     runs until the training reconstruction error has not improved for
     ``n_iter_no_change=50`` epochs (default here). With those defaults the
-    codes of digits matched all three priors (MMD 0.007-0.046, against
+    codes of digits matched all three priors (MMD 0.002-0.010, against
     0.17-0.24 for a plain autoencoder's codes).
 
     Parameters
@@ -47,8 +47,8 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
     discriminator_layer_sizes : tuple of int, default=(64, 64)
         Hidden widths of the discriminator.
     adversarial_weight : float, default=1.0
-        Weight of the encoder's adversarial loss against the reconstruction
-        error.
+        Learning rate of the encoder's adversarial step, relative to
+        ``learning_rate_init``; 0 turns the adversarial step off.
 
     Attributes
     ----------
@@ -137,27 +137,40 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
         discriminator = torch.optim.Adam(
             module.discriminator.parameters(), lr=self.learning_rate_init, fused=True
         )
-        return [autoencoder, discriminator]
+        # The encoder's adversarial step has an optimizer of its own: Adam
+        # then sizes it independently of how large the reconstruction error
+        # is. Summed into one loss, a reconstruction error of 0.05 (pixels
+        # in [0, 1]) was swamped by the adversarial term and the codes of
+        # MNIST collapsed to a constant.
+        encoder = torch.optim.Adam(
+            module.autoencoder.encoder.parameters(),
+            lr=self.learning_rate_init * self.adversarial_weight,
+            fused=True,
+        )
+        return [autoencoder, discriminator, encoder]
 
     def _train_step(self, module, optimizers, X, y):
-        autoencoder_opt, discriminator_opt = optimizers
-        codes = module.encode(X)
-        reconstruction = torch.nn.functional.mse_loss(module.decode(codes), X)
-        fooled = module.discriminator(codes)
-        encoder_adversarial = _bce(fooled, torch.ones_like(fooled))
+        autoencoder_opt, discriminator_opt, encoder_opt = optimizers
         autoencoder_opt.zero_grad(set_to_none=True)
-        (reconstruction + self.adversarial_weight * encoder_adversarial).backward()
+        reconstruction = torch.nn.functional.mse_loss(module(X), X)
+        reconstruction.backward()
         autoencoder_opt.step()
 
+        codes = module.encode(X)
         prior = prior_sample(
             self.prior, X.shape[0], self.n_components_, device=X.device, dtype=X.dtype
         )
         real, fake = module.discriminator(prior), module.discriminator(codes.detach())
         discriminator_loss = _bce(real, torch.ones_like(real)) + _bce(fake, torch.zeros_like(fake))
-        # Also clears what the encoder's step left in the discriminator's grads.
         discriminator_opt.zero_grad(set_to_none=True)
         discriminator_loss.backward()
         discriminator_opt.step()
+
+        if self.adversarial_weight > 0:
+            fooled = module.discriminator(codes)
+            encoder_opt.zero_grad(set_to_none=True)
+            _bce(fooled, torch.ones_like(fooled)).backward()
+            encoder_opt.step()
         return reconstruction.detach()
 
     def _draw_prior(self, n_samples, rng):

@@ -26,7 +26,7 @@ def test_samples_and_second_optimizer(digits):
     aae = AdversarialAutoencoder(n_components=2, max_iter=3, random_state=0).fit(X)
     assert aae.sample(7, random_state=0).shape == (7, 64)
     np.testing.assert_array_equal(aae.sample(3, random_state=2), aae.sample(3, random_state=2))
-    assert len(aae._optimizer_state) == 2
+    assert len(aae._optimizer_state) == 3
     assert len(aae.loss_curve_) == aae.n_iter_
 
 
