@@ -13,6 +13,7 @@ BENCHMARKS = {
     "denoising": "benchmarks.denoising",
     "vae": "benchmarks.vae",
     "images": "benchmarks.images",
+    "outliers": "benchmarks.outliers",
     "report": "benchmarks.report",
 }
 

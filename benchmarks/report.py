@@ -9,7 +9,7 @@ import re
 
 from ._harness import RESULTS, ROOT
 
-ORDER = ["speed", "denoising_mnist", "vae_mnist", "images_mnist"]
+ORDER = ["speed", "denoising_mnist", "vae_mnist", "images_mnist", "outliers_adbench"]
 
 INTRO = """# Benchmark results
 
