@@ -559,6 +559,11 @@ class BaseAutoencoder(
         X_original : ndarray of shape (n_samples, n_features_in_)
             Reconstructions, with the standardisation undone.
         """
+        Z = self._check_codes(X)
+        return self._decode(Z).astype(Z.dtype, copy=False)
+
+    def _check_codes(self, X):
+        """Validated codes for ``inverse_transform``: float, ``n_components_`` wide."""
         check_is_fitted(self)
         Z = check_array(X, dtype=FLOAT_DTYPES)
         if Z.shape[1] != self.n_components_:
@@ -567,7 +572,7 @@ class BaseAutoencoder(
                 f"inverse_transform is expecting {self.n_components_} features "
                 "(n_components_) as input."
             )
-        return self._decode(Z).astype(Z.dtype, copy=False)
+        return Z
 
     def _decode(self, Z, y=None):
         """Decode codes ``Z`` (float64 array) to rows in X's units."""
@@ -703,8 +708,11 @@ class GenerativeMixin:
             Generated rows in the units of the training data (the decoder's
             expected value for each draw).
         """
+        return self._decode(self._prior_codes(n_samples, random_state))
+
+    def _prior_codes(self, n_samples, random_state):
+        """``n_samples`` codes drawn from the prior, after checking the request."""
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        Z = self._draw_prior(int(n_samples), check_random_state(random_state))
-        return self._decode(Z)
+        return self._draw_prior(int(n_samples), check_random_state(random_state))

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
-from ._base import FLOAT_DTYPES, BaseAutoencoder, fill_doc
+from ._base import FLOAT_DTYPES, BaseAutoencoder, GenerativeMixin, fill_doc
 from ._variational import VariationalAutoencoder, _fixed_draws, _SCORE_DRAWS
 from .nn import VariationalModule
 
 
 @fill_doc
-class ConditionalAutoencoder(BaseAutoencoder):
+class ConditionalAutoencoder(GenerativeMixin, BaseAutoencoder):
     """Conditional variational autoencoder: ``fit(X, y)``, then generate per ``y``.
 
     The decoder models p(x | z, y); the encoder q(z | x) does not see ``y``,
@@ -68,11 +65,7 @@ class ConditionalAutoencoder(BaseAutoencoder):
     (3, 4)
     """
 
-    _parameter_constraints = {
-        **BaseAutoencoder._parameter_constraints,
-        "beta": [Interval(Real, 0, None, closed="left")],
-        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
-    }
+    _parameter_constraints = VariationalAutoencoder._parameter_constraints
 
     def __init__(
         self,
@@ -204,17 +197,14 @@ class ConditionalAutoencoder(BaseAutoencoder):
 
     _init_from_data = VariationalAutoencoder._init_from_data
 
-    def _loss(self, module, X, y):
-        return (module.negative_elbo(X, y, beta=self.beta) / X.shape[1]).mean()
-
-    def _validation_loss(self, module, X, y):
-        eps = _fixed_draws(1, self.n_components_, X)
-        return module.negative_elbo(X, y, eps=eps, beta=self.beta) / X.shape[1]
+    _loss = VariationalAutoencoder._loss
+    _objective = VariationalAutoencoder._objective
+    _validation_loss = VariationalAutoencoder._validation_loss
 
     def _sample_loss(self, module, X, y):
-        eps = _fixed_draws(_SCORE_DRAWS, self.n_components_, X)
         if y is not None:
-            return module.negative_elbo(X, y, eps=eps)
+            return VariationalAutoencoder._sample_loss(self, module, X, y)
+        eps = _fixed_draws(_SCORE_DRAWS, self.n_components_, X)
         # Without a condition: log sum_k p(k) exp(ELBO(x | k)) <= log p(x).
         log_prior = torch.as_tensor(np.log(self.class_prior_), dtype=X.dtype, device=X.device)
         elbos = []
@@ -247,14 +237,8 @@ class ConditionalAutoencoder(BaseAutoencoder):
         -------
         X_original : ndarray of shape (n_samples, n_features_in_)
         """
-        check_is_fitted(self)
+        Z = self._check_codes(X)
         self._require_y(y, "inverse_transform")
-        Z = check_array(X, dtype=FLOAT_DTYPES)
-        if Z.shape[1] != self.n_components_:
-            raise ValueError(
-                f"X has {Z.shape[1]} features, but {type(self).__name__}.inverse_transform "
-                f"is expecting {self.n_components_} features (n_components_) as input."
-            )
         conditions = self._encode_condition(y, len(Z), broadcast=True)
         return self._decode(Z, conditions).astype(Z.dtype, copy=False)
 
@@ -354,12 +338,7 @@ class ConditionalAutoencoder(BaseAutoencoder):
         -------
         X_new : ndarray of shape (n_samples, n_features_in_)
         """
-        check_is_fitted(self)
+        Z = self._prior_codes(n_samples, random_state)
         self._require_y(y, "sample")
-        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        from sklearn.utils import check_random_state
-
-        Z = check_random_state(random_state).standard_normal((int(n_samples), self.n_components_))
-        conditions = self._encode_condition(y, int(n_samples), broadcast=True)
+        conditions = self._encode_condition(y, len(Z), broadcast=True)
         return self._decode(Z, conditions)

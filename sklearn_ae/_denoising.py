@@ -139,12 +139,29 @@ class DenoisingAutoencoder(BaseAutoencoder):
     def _init_from_data(self, X):
         self.feature_min_ = X.min(axis=0)
         self.feature_max_ = X.max(axis=0)
+        self._salt_pepper = None
+
+    def _salt_pepper_values(self, like):
+        """Pepper and salt values as tensors beside ``like``, copied there once."""
+        cached = getattr(self, "_salt_pepper", None)
+        if cached is None or cached[0].device != like.device or cached[0].dtype != like.dtype:
+            cached = tuple(
+                torch.as_tensor(v, dtype=like.dtype, device=like.device)
+                for v in (self.feature_min_, self.feature_max_)
+            )
+            self._salt_pepper = cached
+        return cached
+
+    def __getstate__(self):
+        # The cache may sit on a GPU; it is rebuilt on the next fit.
+        state = super().__getstate__()
+        state.pop("_salt_pepper", None)
+        return state
 
     def _loss(self, module, X, y):
         low = high = None
         if self.noise == "salt_pepper":
-            low = torch.as_tensor(self.feature_min_, dtype=X.dtype, device=X.device)
-            high = torch.as_tensor(self.feature_max_, dtype=X.dtype, device=X.device)
+            low, high = self._salt_pepper_values(X)
         noisy = corrupt(X, self.noise, self.noise_level, low, high)
         if self.clip is not None:
             noisy = noisy.clamp(float(self.clip[0]), float(self.clip[1]))

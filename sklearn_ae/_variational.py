@@ -146,7 +146,7 @@ class VariationalAutoencoder(GenerativeMixin, BaseAutoencoder):
     def _objective(self, module, X, y):
         # Per feature, so learning rates and tol mean what they mean for the
         # other estimators whatever the width of X.
-        return module.negative_elbo(X, beta=self.beta) / X.shape[1]
+        return module.negative_elbo(X, y, beta=self.beta) / X.shape[1]
 
     def _loss(self, module, X, y):
         return self._objective(module, X, y).mean()
@@ -154,10 +154,10 @@ class VariationalAutoencoder(GenerativeMixin, BaseAutoencoder):
     def _validation_loss(self, module, X, y):
         # One fixed draw: the same noise every epoch, so epochs compare.
         eps = _fixed_draws(1, self.n_components_, X)
-        return module.negative_elbo(X, eps=eps, beta=self.beta) / X.shape[1]
+        return module.negative_elbo(X, y, eps=eps, beta=self.beta) / X.shape[1]
 
     def _sample_loss(self, module, X, y):
-        return module.negative_elbo(X, eps=_fixed_draws(_SCORE_DRAWS, self.n_components_, X))
+        return module.negative_elbo(X, y, eps=_fixed_draws(_SCORE_DRAWS, self.n_components_, X))
 
     def score_samples(self, X):
         """ELBO of each row, in nats: higher is more normal.

@@ -476,17 +476,20 @@ def prior_sample(
     torch.Tensor of shape (n_samples, n_components)
     """
     shape = (n_samples, n_components)
+    # Drawn where the generator lives: on the target device when there is
+    # none, so a training step does not copy its draws from host to GPU.
+    where = dict(generator=generator, device="cpu" if generator is not None else device)
     if prior == "normal":
-        z = torch.randn(shape, generator=generator)
+        z = torch.randn(shape, **where)
     elif prior == "uniform":
-        z = (torch.rand(shape, generator=generator) * 2 - 1) * 3**0.5
+        z = (torch.rand(shape, **where) * 2 - 1) * 3**0.5
     elif prior == "mixture":
-        component = torch.randint(2 * n_components, (n_samples,), generator=generator)
-        centres = torch.zeros(n_samples, n_components)
-        centres[torch.arange(n_samples), component // 2] = torch.where(
-            component % 2 == 0, 2.0, -2.0
+        component = torch.randint(2 * n_components, (n_samples,), **where)
+        centres = torch.zeros(shape, device=component.device)
+        centres[torch.arange(n_samples, device=component.device), component // 2] = (
+            torch.where(component % 2 == 0, 2.0, -2.0)
         )
-        z = centres + 0.5 * torch.randn(shape, generator=generator)
+        z = centres + 0.5 * torch.randn(shape, **where)
     else:
         raise ValueError(f"unknown prior {prior!r}")
     return z.to(device=device, dtype=dtype or torch.get_default_dtype())
