@@ -10,6 +10,9 @@ import sys
 
 BENCHMARKS = {
     "speed": "benchmarks.speed",
+    "scaling": "benchmarks.scaling",
+    "dimred": "benchmarks.dimred",
+    "oneclass": "benchmarks.oneclass",
     "denoising": "benchmarks.denoising",
     "vae": "benchmarks.vae",
     "images": "benchmarks.images",

@@ -7,9 +7,20 @@ ROC-AUC and average precision of the anomaly scores on the test part; seeds
 0, 1, 2; means over seeds, then over data sets, and the mean rank.
 
 Anomaly score = minus ``score_samples`` for every detector here (higher =
-more anomalous).
+more anomalous); PyOD's detectors (a benchmark-only extra) are scored by their
+``decision_function``.
 
-Run: python -m benchmarks outliers [--quick] [--seeds 0 1 2] [--detectors A B ...]
+For the sklearn_ae detectors the run also reports what ``predict`` gives:
+precision and recall of the -1 class on the test part, with the default
+``contamination`` (0.1) and with ``offset_`` moved to the true anomaly rate of
+the training part (as ``contamination=rate`` would set it: the rate is the
+only thing taken from the labels, and only for this report).
+
+``--jobs N`` runs N worker processes with one torch/BLAS thread each (the
+peers' figures in ../shared/data/peers.md are single-threaded too), so fit
+times are single-threaded whatever N is.
+
+Run: python -m benchmarks outliers [--quick] [--seeds 0 1 2] [--detectors A B ...] [--jobs N]
 """
 
 from __future__ import annotations
@@ -28,9 +39,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.preprocessing import StandardScaler
 
+from sklearn_ae import BaseAutoencoder
 from sklearn_ae.utils import all_estimators
 
-from ._harness import DATA, output_dir, save_table
+from ._harness import DATA, output_dir, save_figure, save_table
 
 
 class PCAReconstruction:
@@ -48,6 +60,24 @@ class PCAReconstruction:
         return -np.mean((X - rebuilt) ** 2, axis=1)
 
 
+class PyOD:
+    """A PyOD detector with its defaults, scored like the others."""
+
+    def __init__(self, name, random_state):
+        self.name, self.random_state = name, random_state
+
+    def fit(self, X):
+        if self.name == "AutoEncoder":
+            from pyod.models.auto_encoder import AutoEncoder as cls
+        else:
+            from pyod.models.vae import VAE as cls
+        self.model_ = cls(random_state=self.random_state, device="cpu", verbose=0).fit(X)
+        return self
+
+    def score_samples(self, X):
+        return -self.model_.decision_function(X)
+
+
 def detectors():
     """name -> factory(seed) of an object with fit(X) and score_samples(X)."""
     found = {
@@ -55,6 +85,13 @@ def detectors():
         "LocalOutlierFactor": lambda s: LocalOutlierFactor(novelty=True),
         "PCA reconstruction": lambda s: PCAReconstruction(random_state=s),
     }
+    try:
+        import pyod  # noqa: F401
+
+        found["PyOD AutoEncoder"] = lambda s: PyOD("AutoEncoder", s)
+        found["PyOD VAE"] = lambda s: PyOD("VAE", s)
+    except ImportError:  # the benchmarks extra is not installed
+        pass
     for name, cls in all_estimators():
         if name in ("ConditionalAutoencoder", "ConvolutionalAutoencoder"):
             continue  # needs labels / images: not a tabular detector
@@ -62,7 +99,13 @@ def detectors():
     return found
 
 
-def split(path: Path, seed: int):
+def _precision_recall(y_true, predicted):
+    flagged = predicted == -1
+    hits = np.sum(flagged & (y_true == 1))
+    return (hits / flagged.sum() if flagged.any() else 0.0), hits / max(1, (y_true == 1).sum())
+
+
+def split(path: Path, seed: int, with_train_labels=False):
     with np.load(path) as data:
         X, y = data["X"].astype(np.float64), data["y"].astype(int)
     if len(X) > 20000:
@@ -71,29 +114,66 @@ def split(path: Path, seed: int):
         X, y, test_size=0.3, stratify=y, random_state=seed
     )
     scaler = StandardScaler().fit(X_train)
+    if with_train_labels:
+        return scaler.transform(X_train), scaler.transform(X_test), y_test, y_train
     return scaler.transform(X_train), scaler.transform(X_test), y_test
 
 
-def run(datasets, seeds, names):
-    factories = detectors()
-    rows = []
-    for path in datasets:
-        for seed in seeds:
-            X_train, X_test, y_test = split(path, seed)
-            for name in names:
-                model = factories[name](seed)
-                start = time.perf_counter()
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    model.fit(X_train)
-                fit_s = time.perf_counter() - start
-                anomaly = -model.score_samples(X_test)
-                rows.append({"dataset": path.stem, "seed": seed, "detector": name,
-                             "roc_auc": roc_auc_score(y_test, anomaly),
-                             "average_precision": average_precision_score(y_test, anomaly),
-                             "fit_s": fit_s})
-                print(f"{path.stem:22s} seed {seed} {name:24s} "
-                      f"AUC {rows[-1]['roc_auc']:.3f} fit {fit_s:.2f}s", flush=True)
+def evaluate(path, seed, name):
+    """Fit one detector on one split; one result row."""
+    X_train, X_test, y_test, y_train = split(path, seed, with_train_labels=True)
+    model = detectors()[name](seed)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X_train)
+    fit_s = time.perf_counter() - start
+    scores = model.score_samples(X_test)
+    anomaly = -np.nan_to_num(np.asarray(scores, dtype=float), nan=-np.inf)
+    row = {"dataset": path.stem, "seed": seed, "detector": name,
+           "roc_auc": roc_auc_score(y_test, anomaly),
+           "average_precision": average_precision_score(y_test, anomaly), "fit_s": fit_s}
+    if isinstance(model, BaseAutoencoder):
+        row["precision_c01"], row["recall_c01"] = _precision_recall(y_test, model.predict(X_test))
+        # offset_ as contamination=<true training rate> would set it (only for this report).
+        model.offset_ = float(np.percentile(model.score_samples(X_train), 100 * y_train.mean()))
+        row["precision_true_rate"], row["recall_true_rate"] = _precision_recall(
+            y_test, model.predict(X_test))
+    return row
+
+
+def _single_threaded():
+    import os
+
+    import torch
+
+    torch.set_num_threads(1)
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+
+def _evaluate_args(args):
+    return evaluate(*args)
+
+
+def run(datasets, seeds, names, jobs=1):
+    tasks = [(path, seed, name) for path in datasets for seed in seeds for name in names]
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs, initializer=_single_threaded) as pool:
+            results = pool.map(_evaluate_args, tasks)
+            rows = []
+            for row in results:
+                rows.append(row)
+                print(f"{row['dataset']:22s} seed {row['seed']} {row['detector']:24s} "
+                      f"AUC {row['roc_auc']:.3f} fit {row['fit_s']:.2f}s", flush=True)
+    else:
+        rows = []
+        for task in tasks:
+            rows.append(evaluate(*task))
+            row = rows[-1]
+            print(f"{row['dataset']:22s} seed {row['seed']} {row['detector']:24s} "
+                  f"AUC {row['roc_auc']:.3f} fit {row['fit_s']:.2f}s", flush=True)
     return pd.DataFrame(rows)
 
 
@@ -109,11 +189,48 @@ def summarise(raw):
     return summary.sort_values("mean_roc_auc", ascending=False).reset_index(), per_set
 
 
+def predict_report(raw):
+    """Mean precision/recall of the -1 class for the detectors with ``predict``."""
+    cols = ["precision_c01", "recall_c01", "precision_true_rate", "recall_true_rate"]
+    if not set(cols) <= set(raw.columns):
+        return None
+    part = raw.dropna(subset=cols)
+    if part.empty:
+        return None
+    per_set = part.groupby(["dataset", "detector"])[cols].mean()
+    return per_set.groupby("detector").mean().reset_index()
+
+
+def plot_per_set(per_set, quick, shown=None):
+    """ROC-AUC per data set (sorted by IsolationForest's) for the main detectors."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    wide = per_set.pivot(index="dataset", columns="detector", values="roc_auc")
+    shown = [d for d in (shown or wide.columns) if d in wide.columns]
+    order = wide.get("IsolationForest", wide[shown[0]]).sort_values().index
+    wide = wide.loc[order, shown]
+    fig, ax = plt.subplots(figsize=(7, 0.28 * len(wide) + 1.5))
+    markers = "osD^v<>xP*"
+    for i, name in enumerate(shown):
+        ax.plot(wide[name], range(len(wide)), markers[i % len(markers)], label=name,
+                alpha=0.8, markersize=5)
+    ax.set_yticks(range(len(wide)), wide.index, fontsize=7)
+    ax.set(xlabel="test ROC-AUC (mean of seeds)", title="ROC-AUC per ADBench set")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left")
+    save_figure(fig, "outliers_auc_per_set", quick)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="ADBench outlier detection")
     parser.add_argument("--quick", action="store_true", help="3 small sets, seed 0")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--detectors", nargs="+", default=None)
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="worker processes, one thread each")
     args = parser.parse_args(argv)
     all_sets = sorted((DATA / "adbench").glob("*.npz"))
     names = args.detectors or list(detectors())
@@ -122,16 +239,30 @@ def main(argv=None):
         datasets, seeds = [p for p in all_sets if p.stem in small], [0]
     else:
         datasets, seeds = all_sets, args.seeds
-    raw = run(datasets, seeds, names)
+    raw = run(datasets, seeds, names, args.jobs)
     summary, per_set = summarise(raw)
+    main_detectors = ["IsolationForest", "PyOD AutoEncoder", "LocalOutlierFactor",
+                      "PCA reconstruction"] + [n for n, _ in all_estimators()]
+    plot_per_set(per_set, args.quick, [d for d in main_detectors if d in names][:7])
+    report = predict_report(raw)
     command = "python -m benchmarks outliers" + (" --quick" if args.quick else "")
     if args.seeds != [0, 1, 2] and not args.quick:
         command += " --seeds " + " ".join(map(str, args.seeds))
     if args.detectors:
         command += " --detectors " + " ".join(f"'{d}'" for d in args.detectors)
+    if args.jobs > 1:
+        command += f" --jobs {args.jobs}"
+    notes = ("Fit times are single-threaded (one torch/BLAS thread per process).\n\n"
+             "![AUC per data set](outliers_auc_per_set.png)")
+    if report is not None:
+        notes += ("\n\n### What `predict` gives (class -1 = outlier, test part)\n\n"
+                  "Mean over data sets of precision and recall of the -1 class: with the "
+                  "default `contamination=0.1` (`*_c01`), and with `offset_` at the true "
+                  "anomaly rate of the training part (`*_true_rate`).\n\n"
+                  + report.to_markdown(index=False, floatfmt=".3f"))
     md = save_table(summary, "outliers_adbench",
                     f"Outlier detection, {len(datasets)} ADBench sets, seeds {seeds}",
-                    command, quick=args.quick)
+                    command, quick=args.quick, notes=notes)
     per_set.to_csv(output_dir(args.quick) / "outliers_adbench_per_set.csv", index=False)
     print(md)
     return summary

@@ -9,7 +9,8 @@ import re
 
 from ._harness import RESULTS, ROOT
 
-ORDER = ["speed", "denoising_mnist", "vae_mnist", "images_mnist", "outliers_adbench"]
+ORDER = ["dimred_mnist", "outliers_adbench", "oneclass_mnist", "speed", "scaling",
+         "denoising_mnist", "vae_mnist", "images_mnist"]
 
 INTRO = """# Benchmark results
 

@@ -19,6 +19,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -332,6 +333,7 @@ class BaseAutoencoder(
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         train_rows, val_rows = self._split_rows(n_samples, rng)
+        density_seed = int(rng.randint(np.iinfo(np.int32).max))
 
         if not warm:
             self.n_components_ = (
@@ -423,8 +425,66 @@ class BaseAutoencoder(
                 "loss was still improving; consider a larger max_iter.",
                 ConvergenceWarning,
             )
+        self._fit_outlier_score(X, density_seed)
         self.offset_ = self._fit_offset(X, y)
         return self
+
+    # ------------------------------------------------------------------
+    # Outlier scores
+    # ------------------------------------------------------------------
+    def _combined_score(self):
+        return getattr(self, "outlier_score", "reconstruction") == "combined"
+
+    def _codes_and_errors(self, X):
+        """Codes and per-feature squared reconstruction errors (standardised units)."""
+
+        def fn(module, A, y):
+            Z = self._encode_batch(module, A, y)
+            return torch.cat([Z, (self._decode_batch(module, Z, y) - A).square()], dim=1)
+
+        out = self._apply(fn, X)
+        return out[:, : self.n_components_], out[:, self.n_components_ :]
+
+    def _score_parts(self, X):
+        """The two raw parts of the combined score, one column each."""
+        Z, errors = self._codes_and_errors(X)
+        if self.code_density_ is None:  # fitted on a single row: no density to learn
+            density = np.zeros(len(Z))
+        else:
+            density = self.code_density_.score_samples((Z - self.code_mean_) / self.code_scale_)
+        return np.column_stack([np.mean(errors / self.error_scale_, axis=1), -density])
+
+    def _fit_outlier_score(self, X, seed):
+        """Learn the training distributions the combined score is measured against."""
+        for name in ("error_scale_", "code_mean_", "code_scale_", "code_density_",
+                     "score_center_", "score_scale_"):
+            self.__dict__.pop(name, None)
+        if not self._combined_score():
+            return
+        Z, errors = self._codes_and_errors(X)
+        # Each feature's error in units of its own typical training error, so
+        # that features a network reconstructs poorly everywhere do not drown
+        # the rest. The floor keeps perfectly reconstructed features finite.
+        scale = errors.mean(axis=0)
+        self.error_scale_ = np.maximum(scale, 1e-6 * scale.mean() + 1e-12)
+        self.code_mean_ = Z.mean(axis=0)
+        std = Z.std(axis=0)
+        self.code_scale_ = np.where(std > 1e-12, std, 1.0)
+        # A small mixture, not one Gaussian: codes of tabular data are often
+        # multi-modal, and anomalies sit between the modes as often as outside.
+        n_modes = int(min(3, max(1, len(X) // 20)))
+        self.code_density_ = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            if len(X) > 1:
+                self.code_density_ = GaussianMixture(
+                    n_modes, covariance_type="full", reg_covar=1e-2, random_state=seed
+                ).fit((Z - self.code_mean_) / self.code_scale_)
+        parts = self._score_parts(X)
+        self.score_center_ = np.median(parts, axis=0)
+        low, high = np.percentile(parts, [25, 75], axis=0)
+        spread = high - low
+        self.score_scale_ = np.where(spread > 1e-12, spread, 1.0)
 
     def _fit_offset(self, X, y):
         """``contamination`` quantile of the training rows' scores."""
@@ -526,6 +586,9 @@ class BaseAutoencoder(
         return np.concatenate(out, axis=0)
 
     def _score_samples(self, X, y=None):
+        if self._combined_score():
+            robust_z = (self._score_parts(X) - self.score_center_) / self.score_scale_
+            return -robust_z.sum(axis=1)
         return -self._apply(self._sample_loss, X, y)
 
     def transform(self, X):
@@ -580,11 +643,13 @@ class BaseAutoencoder(
         return decoded * self.scale_ + self.mean_
 
     def score_samples(self, X):
-        """Opposite of each row's reconstruction error: higher is more normal.
+        """Outlier score of each row: higher is more normal.
 
-        The error is the mean squared difference between a row and its
-        reconstruction, over the standardised features (``standardize=True``)
-        so that no feature dominates by its units.
+        By default the opposite of the row's reconstruction error: the mean
+        squared difference between a row and its reconstruction, over the
+        standardised features (``standardize=True``) so that no feature
+        dominates by its units. Estimators with ``outlier_score="combined"``
+        add how unusual the row's code is (see that parameter).
 
         Parameters
         ----------
@@ -629,10 +694,13 @@ class BaseAutoencoder(
         return np.where(self.decision_function(X) < 0, -1, 1)
 
     def score(self, X, y=None):
-        """Mean of :meth:`score_samples`: higher means better reconstructions.
+        """Opposite of the mean per-row training loss: higher is better.
 
-        Lets :class:`~sklearn.model_selection.GridSearchCV` compare settings
-        without a scorer, as it does for :class:`~sklearn.decomposition.PCA`.
+        The mean squared reconstruction error of the standardised features
+        (the negative ELBO for variational models), whatever
+        ``outlier_score`` is, so that :class:`~sklearn.model_selection.GridSearchCV`
+        compares settings by how well they model held-out rows, as it does
+        for :class:`~sklearn.decomposition.PCA`.
 
         Parameters
         ----------
@@ -644,7 +712,9 @@ class BaseAutoencoder(
         -------
         score : float
         """
-        return float(np.mean(self.score_samples(X)))
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+        return float(-np.mean(self._apply(self._sample_loss, X)))
 
     # ------------------------------------------------------------------
     # scikit-learn plumbing

@@ -158,7 +158,8 @@ def test_loss_leaves_device_once_per_epoch(blobs, monkeypatch):
 
         monkeypatch.setattr(torch.Tensor, name, counted)
     X = np.random.RandomState(0).normal(size=(1000, 5))
-    est = Autoencoder(n_components=2, batch_size=10, max_iter=4, random_state=0)
+    est = Autoencoder(n_components=2, batch_size=10, max_iter=4, random_state=0,
+                      outlier_score="reconstruction")
     est._score_samples = lambda X, y=None: np.zeros(len(X))  # count training only
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -1,0 +1,78 @@
+"""Autoencoder's combined outlier score against the plain reconstruction error."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from sklearn_ae import Autoencoder
+
+
+def _on_manifold_anomalies(seed=0):
+    """Rows on a 2-D plane in 6-D, in two clusters; anomalies lie on the plane
+    in the empty gap between the clusters.
+
+    A network that learned the plane reconstructs them as well as the normal
+    rows, so only how rare their codes are can flag them.
+    """
+    rng = np.random.RandomState(seed)
+    basis = rng.normal(size=(2, 6))
+    centres = np.where(rng.rand(600, 1) < 0.5, -4.0, 4.0) * np.array([1.0, 0.0])
+    normal = (centres + 0.5 * rng.normal(size=(600, 2))) @ basis
+    far = (rng.normal(size=(30, 2)) * 0.3) @ basis
+    X = np.vstack([normal, far]) + 0.05 * rng.normal(size=(630, 6))
+    y = np.r_[np.zeros(600), np.ones(30)]
+    return X, y
+
+
+def test_combined_score_flags_rare_codes_that_reconstruct_well():
+    X, y = _on_manifold_anomalies()
+    params = dict(n_components=2, hidden_layer_sizes=(16,), activation="identity",
+                  max_iter=200, random_state=0)
+    fitted = {kind: Autoencoder(outlier_score=kind, **params).fit(X[y == 0])
+              for kind in ("combined", "reconstruction")}
+    auc = {kind: roc_auc_score(y, -model.score_samples(X)) for kind, model in fitted.items()}
+    assert auc["combined"] > 0.95
+    assert auc["combined"] > auc["reconstruction"] + 0.1
+
+
+def test_reconstruction_score_is_minus_standardised_error(blobs):
+    ae = Autoencoder(outlier_score="reconstruction", hidden_layer_sizes=(8,), max_iter=5,
+                     random_state=0).fit(blobs)
+    Xs = (blobs - ae.mean_) / ae.scale_
+    rebuilt = (ae.inverse_transform(ae.transform(blobs)) - ae.mean_) / ae.scale_
+    np.testing.assert_allclose(ae.score_samples(blobs), -np.mean((Xs - rebuilt) ** 2, axis=1),
+                               rtol=1e-6, atol=1e-8)
+    assert not hasattr(ae, "code_density_")
+
+
+@pytest.mark.parametrize("outlier_score", ["combined", "reconstruction"])
+def test_score_is_the_reconstruction_error_either_way(blobs, outlier_score):
+    ae = Autoencoder(outlier_score=outlier_score, hidden_layer_sizes=(8,), max_iter=5,
+                     random_state=0).fit(blobs)
+    Xs = (blobs - ae.mean_) / ae.scale_
+    rebuilt = (ae.inverse_transform(ae.transform(blobs)) - ae.mean_) / ae.scale_
+    assert ae.score(blobs) == pytest.approx(-np.mean((Xs - rebuilt) ** 2), rel=1e-6)
+
+
+def test_combined_score_is_centred_on_training_rows(blobs):
+    ae = Autoencoder(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(blobs)
+    assert ae.error_scale_.shape == (5,)
+    assert ae.code_density_.means_.shape[1] == ae.n_components_
+    # Each part's training median is 0 after centring; their sum's sits near 0
+    # and the contamination quantile sets offset_ as for any detector.
+    train = ae.score_samples(blobs)
+    assert abs(np.median(train)) < 1.0
+    assert np.mean(ae.predict(blobs) == -1) == pytest.approx(ae.contamination, abs=0.01)
+    # Four of the five planted outliers (the fifth moved little) lead the ranking.
+    assert set(np.argsort(train)[:4]) == {0, 1, 2, 4}
+
+
+def test_switching_back_to_reconstruction_drops_combined_attributes(blobs):
+    ae = Autoencoder(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(blobs)
+    ae.set_params(outlier_score="reconstruction").fit(blobs)
+    assert not hasattr(ae, "score_center_")
+
+
+def test_bad_outlier_score_names_the_parameter(blobs):
+    with pytest.raises(ValueError, match="outlier_score"):
+        Autoencoder(outlier_score="median").fit(blobs)
