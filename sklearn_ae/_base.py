@@ -34,6 +34,9 @@ FLOAT_DTYPES = (np.float64, np.float32)
 # (16 MiB), so transform on a million rows never holds them all on the device.
 _INFERENCE_BUDGET = 1 << 22
 
+# Rows of codes the combined outlier score's Gaussian mixture is fitted on.
+_DENSITY_ROWS = 10_000
+
 
 def _as_tensor(array, device, dtype=np.float32):
     """Tensor on ``device`` from a numpy array, never sharing read-only memory."""
@@ -435,24 +438,32 @@ class BaseAutoencoder(
     def _combined_score(self):
         return getattr(self, "outlier_score", "reconstruction") == "combined"
 
-    def _codes_and_errors(self, X):
-        """Codes and per-feature squared reconstruction errors (standardised units)."""
+    def _feature_errors(self, X):
+        """Mean squared reconstruction error of each standardised feature over ``X``."""
 
         def fn(module, A, y):
             Z = self._encode_batch(module, A, y)
-            return torch.cat([Z, (self._decode_batch(module, Z, y) - A).square()], dim=1)
+            return (self._decode_batch(module, Z, y) - A).square().sum(0, keepdim=True)
 
-        out = self._apply(fn, X)
-        return out[:, : self.n_components_], out[:, self.n_components_ :]
+        # One row of sums per chunk: never an (n_samples, n_features) array.
+        return self._apply(fn, X).sum(axis=0) / len(X)
 
     def _score_parts(self, X):
         """The two raw parts of the combined score, one column each."""
-        Z, errors = self._codes_and_errors(X)
+
+        def fn(module, A, y):
+            Z = self._encode_batch(module, A, y)
+            scale = torch.as_tensor(self.error_scale_, dtype=A.dtype, device=A.device)
+            error = ((self._decode_batch(module, Z, y) - A).square() / scale).mean(1)
+            return torch.cat([Z, error[:, None]], dim=1)
+
+        out = self._apply(fn, X)
+        Z, error = out[:, :-1], out[:, -1]
         if self.code_density_ is None:  # fitted on a single row: no density to learn
             density = np.zeros(len(Z))
         else:
             density = self.code_density_.score_samples((Z - self.code_mean_) / self.code_scale_)
-        return np.column_stack([np.mean(errors / self.error_scale_, axis=1), -density])
+        return np.column_stack([error, -density])
 
     def _fit_outlier_score(self, X, seed):
         """Learn the training distributions the combined score is measured against."""
@@ -461,24 +472,29 @@ class BaseAutoencoder(
             self.__dict__.pop(name, None)
         if not self._combined_score():
             return
-        Z, errors = self._codes_and_errors(X)
         # Each feature's error in units of its own typical training error, so
         # that features a network reconstructs poorly everywhere do not drown
         # the rest. The floor keeps perfectly reconstructed features finite.
-        scale = errors.mean(axis=0)
+        scale = self._feature_errors(X)
         self.error_scale_ = np.maximum(scale, 1e-6 * scale.mean() + 1e-12)
+        rng = np.random.RandomState(seed)
+        # The mixture's EM costs ~1 s per 10,000 codes: a sample of that many
+        # describes the code density as well as all rows would.
+        rows = np.sort(rng.choice(len(X), _DENSITY_ROWS, replace=False)) if (
+            len(X) > _DENSITY_ROWS) else slice(None)
+        Z = self._apply(lambda module, A, y: self._encode_batch(module, A, y), X[rows])
         self.code_mean_ = Z.mean(axis=0)
         std = Z.std(axis=0)
         self.code_scale_ = np.where(std > 1e-12, std, 1.0)
         # A small mixture, not one Gaussian: codes of tabular data are often
         # multi-modal, and anomalies sit between the modes as often as outside.
-        n_modes = int(min(3, max(1, len(X) // 20)))
+        n_modes = int(min(3, max(1, len(Z) // 20)))
         self.code_density_ = None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            if len(X) > 1:
+            if len(Z) > 1:
                 self.code_density_ = GaussianMixture(
-                    n_modes, covariance_type="full", reg_covar=1e-2, random_state=seed
+                    n_modes, covariance_type="full", reg_covar=1e-2, random_state=rng
                 ).fit((Z - self.code_mean_) / self.code_scale_)
         parts = self._score_parts(X)
         self.score_center_ = np.median(parts, axis=0)
