@@ -32,6 +32,18 @@ def load_mnist(n_train=60000, n_test=10000):
     return X[:n_train], y[:n_train], X[60000 : 60000 + n_test], y[60000 : 60000 + n_test]
 
 
+def timed(fn, *args):
+    """``(fn(*args), seconds)``, with the fit's warnings (convergence...) silenced."""
+    import time
+    import warnings
+
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = fn(*args)
+    return out, time.perf_counter() - start
+
+
 def machine():
     """One line naming the machine, its cores and the torch build."""
     import torch

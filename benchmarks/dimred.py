@@ -28,7 +28,6 @@ Run: python -m benchmarks dimred [--quick] [--epochs N] [--conv-epochs N]
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
@@ -48,7 +47,7 @@ from sklearn_ae import (
     VariationalAutoencoder,
 )
 
-from ._harness import image_grid, load_mnist, save_figure, save_table
+from ._harness import image_grid, load_mnist, save_figure, save_table, timed
 
 COMPONENTS = (2, 8, 16, 32, 64)
 
@@ -76,19 +75,11 @@ def methods(epochs, conv_epochs):
     }
 
 
-def _timed(fn, *args):
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = fn(*args)
-    return out, time.perf_counter() - start
-
-
 def evaluate(name, model, data, n_probe):
     X_train, y_train, X_test, y_test = data
     needs_y = isinstance(model, ConditionalAutoencoder)
-    _, fit_s = _timed(model.fit, X_train, *([y_train] if needs_y else []))
-    Z_test, transform_s = _timed(model.transform, X_test)
+    _, fit_s = timed(model.fit, X_train, *([y_train] if needs_y else []))
+    Z_test, transform_s = timed(model.transform, X_test)
     rebuilt = (model.inverse_transform(Z_test, y=y_test) if needs_y
                else model.inverse_transform(Z_test))
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
@@ -137,10 +128,10 @@ def recipe_check(data, max_iter=None):
     X_train, _, X_test, _ = data
     recipe = dict(IMAGE_RECIPE, **({"max_iter": max_iter} if max_iter else {}))
     ae = Autoencoder(32, random_state=0, **recipe)
-    _, fit_s = _timed(ae.fit, X_train)
+    _, fit_s = timed(ae.fit, X_train)
     ae_mse = float(np.mean((ae.inverse_transform(ae.transform(X_test)) - X_test) ** 2))
     pca = PCA(32, random_state=0)
-    _, pca_s = _timed(pca.fit, X_train)
+    _, pca_s = timed(pca.fit, X_train)
     pca_mse = float(np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2))
     settings = ", ".join(f"{k}={v!r}" for k, v in recipe.items())
     return pd.DataFrame([

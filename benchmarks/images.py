@@ -15,8 +15,6 @@ Run: python -m benchmarks images [--quick]
 from __future__ import annotations
 
 import argparse
-import time
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -29,15 +27,11 @@ from sklearn_ae import (
     ConvolutionalAutoencoder,
 )
 
-from ._harness import image_grid, load_mnist, save_figure, save_table
+from ._harness import image_grid, load_mnist, save_figure, save_table, timed
 
 
 def _fit(model, *data):
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(*data)
-    return time.perf_counter() - start
+    return timed(model.fit, *data)[1]
 
 
 def _n_weights(model):

@@ -26,8 +26,8 @@ Run: python -m benchmarks outliers [--quick] [--seeds 0 1 2] [--detectors A B ..
 from __future__ import annotations
 
 import argparse
-import time
-import warnings
+import contextlib
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +42,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_ae import BaseAutoencoder
 from sklearn_ae.utils import all_estimators
 
-from ._harness import DATA, output_dir, save_figure, save_table
+from ._harness import DATA, output_dir, save_figure, save_table, timed
 
 
 class PCAReconstruction:
@@ -123,11 +123,7 @@ def evaluate(path, seed, name):
     """Fit one detector on one split; one result row."""
     X_train, X_test, y_test, y_train = split(path, seed, with_train_labels=True)
     model = detectors()[name](seed)
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(X_train)
-    fit_s = time.perf_counter() - start
+    _, fit_s = timed(model.fit, X_train)
     scores = model.score_samples(X_test)
     anomaly = -np.nan_to_num(np.asarray(scores, dtype=float), nan=-np.inf)
     row = {"dataset": path.stem, "seed": seed, "detector": name,
@@ -157,21 +153,11 @@ def _evaluate_args(args):
 
 def run(datasets, seeds, names, jobs=1):
     tasks = [(path, seed, name) for path in datasets for seed in seeds for name in names]
-    if jobs > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(jobs, initializer=_single_threaded) as pool:
-            results = pool.map(_evaluate_args, tasks)
-            rows = []
-            for row in results:
-                rows.append(row)
-                print(f"{row['dataset']:22s} seed {row['seed']} {row['detector']:24s} "
-                      f"AUC {row['roc_auc']:.3f} fit {row['fit_s']:.2f}s", flush=True)
-    else:
-        rows = []
-        for task in tasks:
-            rows.append(evaluate(*task))
-            row = rows[-1]
+    pool = ProcessPoolExecutor(jobs, initializer=_single_threaded) if jobs > 1 else None
+    rows = []
+    with pool or contextlib.nullcontext():
+        for row in (pool.map if pool else map)(_evaluate_args, tasks):
+            rows.append(row)
             print(f"{row['dataset']:22s} seed {row['seed']} {row['detector']:24s} "
                   f"AUC {row['roc_auc']:.3f} fit {row['fit_s']:.2f}s", flush=True)
     return pd.DataFrame(rows)

@@ -428,8 +428,8 @@ class BaseAutoencoder(
                 "loss was still improving; consider a larger max_iter.",
                 ConvergenceWarning,
             )
-        self._fit_outlier_score(X, density_seed)
-        self.offset_ = self._fit_offset(X, y)
+        train_scores = self._fit_outlier_score(X, density_seed)
+        self.offset_ = self._fit_offset(X, y, train_scores)
         return self
 
     # ------------------------------------------------------------------
@@ -466,12 +466,16 @@ class BaseAutoencoder(
         return np.column_stack([error, -density])
 
     def _fit_outlier_score(self, X, seed):
-        """Learn the training distributions the combined score is measured against."""
+        """Learn the training distributions the combined score is measured against.
+
+        Returns the training rows' combined scores (None for the plain score),
+        so that ``offset_`` needs no further pass over them.
+        """
         for name in ("error_scale_", "code_mean_", "code_scale_", "code_density_",
                      "score_center_", "score_scale_"):
             self.__dict__.pop(name, None)
         if not self._combined_score():
-            return
+            return None
         # Each feature's error in units of its own typical training error, so
         # that features a network reconstructs poorly everywhere do not drown
         # the rest. The floor keeps perfectly reconstructed features finite.
@@ -482,7 +486,7 @@ class BaseAutoencoder(
         # describes the code density as well as all rows would.
         rows = np.sort(rng.choice(len(X), _DENSITY_ROWS, replace=False)) if (
             len(X) > _DENSITY_ROWS) else slice(None)
-        Z = self._apply(lambda module, A, y: self._encode_batch(module, A, y), X[rows])
+        Z = self._apply(self._encode_batch, X[rows])
         self.code_mean_ = Z.mean(axis=0)
         std = Z.std(axis=0)
         self.code_scale_ = np.where(std > 1e-12, std, 1.0)
@@ -501,10 +505,13 @@ class BaseAutoencoder(
         low, high = np.percentile(parts, [25, 75], axis=0)
         spread = high - low
         self.score_scale_ = np.where(spread > 1e-12, spread, 1.0)
+        return self._combine(parts)
 
-    def _fit_offset(self, X, y):
-        """``contamination`` quantile of the training rows' scores."""
-        return float(np.percentile(self._score_samples(X, y), 100.0 * self.contamination))
+    def _fit_offset(self, X, y, scores=None):
+        """``contamination`` quantile of the training rows' scores (given, or computed)."""
+        if scores is None:
+            scores = self._score_samples(X, y)
+        return float(np.percentile(scores, 100.0 * self.contamination))
 
     def _hidden_layer_sizes(self):
         hidden = self.hidden_layer_sizes
@@ -603,9 +610,12 @@ class BaseAutoencoder(
 
     def _score_samples(self, X, y=None):
         if self._combined_score():
-            robust_z = (self._score_parts(X) - self.score_center_) / self.score_scale_
-            return -robust_z.sum(axis=1)
+            return self._combine(self._score_parts(X))
         return -self._apply(self._sample_loss, X, y)
+
+    def _combine(self, parts):
+        """Combined score from the raw parts: minus the sum of their robust z-scores."""
+        return -((parts - self.score_center_) / self.score_scale_).sum(axis=1)
 
     def transform(self, X):
         """Encode ``X`` into its codes.

@@ -217,10 +217,10 @@ class ConditionalAutoencoder(GenerativeMixin, BaseAutoencoder):
     def _decode_batch(self, module, Z, y):
         return module.decode(Z, y)
 
-    def _fit_offset(self, X, y):
+    def _fit_offset(self, X, y, scores=None):
         # Calibrated on the scores predict(X) computes in a Pipeline: without y
         # for class conditions (numeric conditions always need y).
-        return super()._fit_offset(X, None if self.classes_ is not None else y)
+        return super()._fit_offset(X, None if self.classes_ is not None else y, scores)
 
     # -- public methods that take the condition ---------------------------
     def inverse_transform(self, X, y=None):
