@@ -33,6 +33,7 @@ SIZES = (10_000, 30_000, 100_000, 300_000, 1_000_000)
 _CHILD = r"""
 import json, resource, sys, time, warnings
 import numpy as np
+import torch
 from benchmarks._harness import load_mnist
 from sklearn_ae import Autoencoder
 
@@ -50,6 +51,9 @@ with warnings.catch_warnings():  # first-call costs (kernels, allocators) out of
     warnings.simplefilter("ignore")
     warm.fit(X[:512])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+on_gpu = device.startswith("cuda")
+if on_gpu:
+    torch.cuda.reset_peak_memory_stats()
 ae = Autoencoder(32, hidden_layer_sizes=(128, 64), batch_size=256, max_iter=epochs,
                  early_stopping=False, n_iter_no_change=epochs, standardize=False,
                  device=device, random_state=0, outlier_score="reconstruction")
@@ -66,10 +70,11 @@ start = time.perf_counter()
 ae.transform(X)
 transform_s = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+gpu = {"peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20} if on_gpu else {}
 print(json.dumps({"rows": n_rows, "data_mb": X.nbytes / 2**20,
                   "s_per_epoch": fit_s / epochs, "combined_score_fit_s": combined_s,
                   "transform_rows_per_s": n_rows / transform_s,
-                  "peak_rss_mb": peak / 1024, "rss_before_fit_mb": before / 1024}))
+                  "peak_rss_mb": peak / 1024, "rss_before_fit_mb": before / 1024, **gpu}))
 """
 
 
@@ -86,6 +91,8 @@ def run(sizes=SIZES, epochs=1, device="cpu"):
         print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     table["peak_over_data"] = table["peak_rss_mb"] / table["data_mb"]
+    if "peak_gpu_mb" in table:
+        table["gpu_peak_over_data"] = table["peak_gpu_mb"] / table["data_mb"]
     table["s_per_epoch_per_1e5_rows"] = table["s_per_epoch"] / table["rows"] * 1e5
     return table
 
@@ -113,7 +120,9 @@ def main(argv=None):
               "the default combined score adds once per fit (codes, errors, a Gaussian "
               "mixture on the codes). "
               "The training data lives on the device as one tensor, so it must fit in "
-              "RAM (CPU) or GPU memory; inference runs in chunks of bounded size.",
+              "RAM (CPU) or GPU memory; inference runs in chunks of bounded size. On a GPU, "
+              "`peak_gpu_mb` is torch's peak allocated device memory during the fit, "
+              "score and transform.",
     )
     print(md)
     return table

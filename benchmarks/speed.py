@@ -184,6 +184,8 @@ def main(argv=None):
     table, _ = run(n_rows, epochs, repeats, args.device)
     by = table.set_index("method")["s_per_epoch"]
     command = "python -m benchmarks speed" + (" --quick" if args.quick else "")
+    if args.device != "cpu":
+        command += f" --device {args.device}"
     name = "speed" + ("" if args.device == "cpu" else "_" + args.device.replace(":", ""))
     md = save_table(
         table, name,

@@ -65,7 +65,7 @@ def test_clip_bounds_training_noise(digits):
         return original(x)
 
     dae.module_.forward = spy
-    dae._loss(dae.module_, torch.as_tensor(X, dtype=torch.float32), None)
+    dae._loss(dae.module_, torch.as_tensor(X, dtype=torch.float32, device=dae.device_), None)
     assert seen["min"] >= 0.0 and seen["max"] <= 1.0
     with pytest.raises(ValueError, match="clip must be a pair"):
         DenoisingAutoencoder(clip=(1, 0)).fit(X)
