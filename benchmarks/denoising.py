@@ -52,7 +52,7 @@ def run(n_train=60000, n_test=10000, n_kpca=2000, max_iter=60, quick=False):
                                   **ae_params),
              X_train, "clean")
         ],
-        "Autoencoder": [(Autoencoder(**ae_params), X_train, "clean")],
+        "Autoencoder": [(Autoencoder(refit_fraction=0, **ae_params), X_train, "clean")],
         "PCA": [(PCA(32, random_state=0), X_train, "clean"),
                 (PCA(32, random_state=0), noisy_train, "noisy")],
         "KernelPCA": [

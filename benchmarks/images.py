@@ -48,7 +48,8 @@ def run(n_train=60000, n_test=10000, epochs=10, generative_epochs=30, quick=Fals
     models = {
         "ConvolutionalAutoencoder": ConvolutionalAutoencoder(
             image_shape=(1, 28, 28), channels=(32, 64), **budget),
-        "Autoencoder (MLP)": Autoencoder(hidden_layer_sizes=(128, 64), **budget),
+        "Autoencoder (MLP)": Autoencoder(hidden_layer_sizes=(128, 64), refit_fraction=0,
+                                         **budget),
         "PCA": PCA(32, random_state=0),
     }
     rows, rebuilt = [], {}

@@ -349,6 +349,57 @@ class BaseAutoencoder(
             self._init_from_data(self._standardized(X))
         self.device_ = device
 
+        module, optimizers, history = self._train_module(
+            X, y, train_rows, val_rows, seed, device, warm)
+        self.module_ = module
+        n_drop = int(np.floor(getattr(self, "refit_fraction", 0.0) * n_samples))
+        if n_drop and not warm:
+            # The first network has learnt the anomalies among its training rows
+            # too, and reconstructs them well. Train a fresh one without the rows
+            # it scores as most anomalous.
+            first_scores = self._fit_outlier_score(X, density_seed)
+            if first_scores is None:
+                first_scores = self._score_samples(X, y)
+            keep = np.sort(np.argsort(first_scores, kind="stable")[n_drop:])
+            X_kept = X[keep]
+            y_kept = None if y is None else y[keep]
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+            train_rows, val_rows = self._split_rows(len(keep), rng)
+            module, optimizers, history = self._train_module(
+                X_kept, y_kept, train_rows, val_rows, seed, device, warm=False)
+            self.module_ = module
+        else:
+            X_kept = X
+        self._optimizer_state = [optimizer.state_dict() for optimizer in optimizers]
+        if warm:
+            self.n_iter_ += history.n_iter
+            self.loss_curve_ = self.loss_curve_ + history.loss_curve
+            if history.validation_scores is not None:
+                self.validation_scores_ = (
+                    self.validation_scores_ or []
+                ) + history.validation_scores
+        else:
+            self.n_iter_ = history.n_iter
+            self.loss_curve_ = history.loss_curve
+            self.validation_scores_ = history.validation_scores
+        self.best_loss_ = history.best_loss
+        if not history.converged:
+            warnings.warn(
+                f"{type(self).__name__} ran max_iter={self.max_iter} epochs and the "
+                "loss was still improving; consider a larger max_iter.",
+                ConvergenceWarning,
+            )
+        # The score's reference distributions come from the rows the network
+        # was trained on; offset_ from all training rows, as contamination says.
+        train_scores = self._fit_outlier_score(X_kept, density_seed)
+        if X_kept is not X:
+            train_scores = None
+        self.offset_ = self._fit_offset(X, y, train_scores)
+        return self
+
+    def _train_module(self, X, y, train_rows, val_rows, seed, device, warm):
+        """Train the network (a copy of the fitted one when warm) on the rows of ``X``."""
+
         def to_device(rows):
             part = X if rows is None else X[rows]
             return _as_tensor(self._standardized(part), device)
@@ -372,7 +423,7 @@ class BaseAutoencoder(
                 # Train a copy so that a failure leaves the fitted module intact.
                 module = copy.deepcopy(self.module_).to(device)
             else:
-                module = self._build_module(n_features).to(device)
+                module = self._build_module(X.shape[1]).to(device)
             optimizers = self._make_optimizers(module, batch_size)
             if warm:
                 for optimizer, state in zip(optimizers, self._optimizer_state):
@@ -407,30 +458,7 @@ class BaseAutoencoder(
                     "the features on a common scale (standardize=True, now "
                     f"{self.standardize})."
                 ) from exc
-
-        self.module_ = module
-        self._optimizer_state = [optimizer.state_dict() for optimizer in optimizers]
-        if warm:
-            self.n_iter_ += history.n_iter
-            self.loss_curve_ = self.loss_curve_ + history.loss_curve
-            if history.validation_scores is not None:
-                self.validation_scores_ = (
-                    self.validation_scores_ or []
-                ) + history.validation_scores
-        else:
-            self.n_iter_ = history.n_iter
-            self.loss_curve_ = history.loss_curve
-            self.validation_scores_ = history.validation_scores
-        self.best_loss_ = history.best_loss
-        if not history.converged:
-            warnings.warn(
-                f"{type(self).__name__} ran max_iter={self.max_iter} epochs and the "
-                "loss was still improving; consider a larger max_iter.",
-                ConvergenceWarning,
-            )
-        train_scores = self._fit_outlier_score(X, density_seed)
-        self.offset_ = self._fit_offset(X, y, train_scores)
-        return self
+        return module, optimizers, history
 
     # ------------------------------------------------------------------
     # Outlier scores
@@ -449,21 +477,26 @@ class BaseAutoencoder(
         return self._apply(fn, X).sum(axis=0) / len(X)
 
     def _score_parts(self, X):
-        """The two raw parts of the combined score, one column each."""
+        """The three raw parts of the combined score, one column each."""
 
         def fn(module, A, y):
             Z = self._encode_batch(module, A, y)
             scale = torch.as_tensor(self.error_scale_, dtype=A.dtype, device=A.device)
             error = ((self._decode_batch(module, Z, y) - A).square() / scale).mean(1)
-            return torch.cat([Z, error[:, None]], dim=1)
+            # Distance in the units the network sees: with standardize=True each
+            # feature's spread, else the raw units (pixels), so that rarely
+            # inked pixels are not weighted up.
+            center = torch.as_tensor(self.input_center_, dtype=A.dtype, device=A.device)
+            distance = (A - center).square().mean(1, keepdim=True)
+            return torch.cat([Z, error[:, None], distance], dim=1)
 
         out = self._apply(fn, X)
-        Z, error = out[:, :-1], out[:, -1]
+        Z, error, distance = out[:, :-2], out[:, -2], out[:, -1]
         if self.code_density_ is None:  # fitted on a single row: no density to learn
             density = np.zeros(len(Z))
         else:
             density = self.code_density_.score_samples((Z - self.code_mean_) / self.code_scale_)
-        return np.column_stack([error, -density])
+        return np.column_stack([error, -density, distance])
 
     def _fit_outlier_score(self, X, seed):
         """Learn the training distributions the combined score is measured against.
@@ -471,8 +504,8 @@ class BaseAutoencoder(
         Returns the training rows' combined scores (None for the plain score),
         so that ``offset_`` needs no further pass over them.
         """
-        for name in ("error_scale_", "code_mean_", "code_scale_", "code_density_",
-                     "score_center_", "score_scale_"):
+        for name in ("error_scale_", "input_center_", "code_mean_", "code_scale_",
+                     "code_density_", "score_center_", "score_scale_"):
             self.__dict__.pop(name, None)
         if not self._combined_score():
             return None
@@ -481,6 +514,8 @@ class BaseAutoencoder(
         # the rest. The floor keeps perfectly reconstructed features finite.
         scale = self._feature_errors(X)
         self.error_scale_ = np.maximum(scale, 1e-6 * scale.mean() + 1e-12)
+        # The training mean in the network's units (zero when standardised).
+        self.input_center_ = (X.mean(axis=0) - self.mean_) / self.scale_
         rng = np.random.RandomState(seed)
         # The mixture's EM costs ~1 s per 10,000 codes: a sample of that many
         # describes the code density as well as all rows would.

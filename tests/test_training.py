@@ -91,7 +91,9 @@ def test_convergence_warning_when_out_of_epochs(blobs):
 
 
 def test_warm_start_continues(blobs):
-    est = Autoencoder(n_components=2, max_iter=5, warm_start=True, random_state=0)
+    # One fit each call (no outlier refit), so both calls train on the same rows.
+    est = Autoencoder(n_components=2, max_iter=5, warm_start=True, random_state=0,
+                      refit_fraction=0)
     est.fit(blobs)
     first_curve = list(est.loss_curve_)
     module = est.module_
@@ -159,7 +161,7 @@ def test_loss_leaves_device_once_per_epoch(blobs, monkeypatch):
         monkeypatch.setattr(torch.Tensor, name, counted)
     X = np.random.RandomState(0).normal(size=(1000, 5))
     est = Autoencoder(n_components=2, batch_size=10, max_iter=4, random_state=0,
-                      outlier_score="reconstruction")
+                      outlier_score="reconstruction", refit_fraction=0)  # one training
     est._score_samples = lambda X, y=None: np.zeros(len(X))  # count training only
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
