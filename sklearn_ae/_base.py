@@ -361,15 +361,14 @@ class BaseAutoencoder(
             if first_scores is None:
                 first_scores = self._score_samples(X, y)
             keep = np.sort(np.argsort(first_scores, kind="stable")[n_drop:])
-            X_kept = X[keep]
-            y_kept = None if y is None else y[keep]
             seed = int(rng.randint(np.iinfo(np.int32).max))
             train_rows, val_rows = self._split_rows(len(keep), rng)
             module, optimizers, history = self._train_module(
-                X_kept, y_kept, train_rows, val_rows, seed, device, warm=False)
+                X[keep], None if y is None else y[keep], train_rows, val_rows, seed,
+                device, warm=False)
             self.module_ = module
         else:
-            X_kept = X
+            keep = None
         self._optimizer_state = [optimizer.state_dict() for optimizer in optimizers]
         if warm:
             self.n_iter_ += history.n_iter
@@ -389,11 +388,8 @@ class BaseAutoencoder(
                 "loss was still improving; consider a larger max_iter.",
                 ConvergenceWarning,
             )
-        # The score's reference distributions come from the rows the network
-        # was trained on; offset_ from all training rows, as contamination says.
-        train_scores = self._fit_outlier_score(X_kept, density_seed)
-        if X_kept is not X:
-            train_scores = None
+        # offset_ from all training rows, as contamination says.
+        train_scores = self._fit_outlier_score(X, density_seed, keep)
         self.offset_ = self._fit_offset(X, y, train_scores)
         return self
 
@@ -498,17 +494,20 @@ class BaseAutoencoder(
             density = self.code_density_.score_samples((Z - self.code_mean_) / self.code_scale_)
         return np.column_stack([error, -density, distance])
 
-    def _fit_outlier_score(self, X, seed):
+    def _fit_outlier_score(self, X, seed, keep=None):
         """Learn the training distributions the combined score is measured against.
 
-        Returns the training rows' combined scores (None for the plain score),
-        so that ``offset_`` needs no further pass over them.
+        They are learnt from the rows ``keep`` of ``X`` (all rows when None):
+        those the network was trained on. Returns the combined scores of every
+        row of ``X`` (None for the plain score), so that ``offset_`` needs no
+        further pass over them.
         """
         for name in ("error_scale_", "input_center_", "code_mean_", "code_scale_",
                      "code_density_", "score_center_", "score_scale_"):
             self.__dict__.pop(name, None)
         if not self._combined_score():
             return None
+        X_all, X = X, (X if keep is None else X[keep])
         # Each feature's error in units of its own typical training error, so
         # that features a network reconstructs poorly everywhere do not drown
         # the rest. The floor keeps perfectly reconstructed features finite.
@@ -535,9 +534,10 @@ class BaseAutoencoder(
                 self.code_density_ = GaussianMixture(
                     n_modes, covariance_type="full", reg_covar=1e-2, random_state=rng
                 ).fit((Z - self.code_mean_) / self.code_scale_)
-        parts = self._score_parts(X)
-        self.score_center_ = np.median(parts, axis=0)
-        low, high = np.percentile(parts, [25, 75], axis=0)
+        parts = self._score_parts(X_all)
+        reference = parts if keep is None else parts[keep]
+        self.score_center_ = np.median(reference, axis=0)
+        low, high = np.percentile(reference, [25, 75], axis=0)
         spread = high - low
         self.score_scale_ = np.where(spread > 1e-12, spread, 1.0)
         return self._combine(parts)
