@@ -12,6 +12,7 @@ BENCHMARKS = {
     "speed": "benchmarks.speed",
     "scaling": "benchmarks.scaling",
     "dimred": "benchmarks.dimred",
+    "families": "benchmarks.families",
     "oneclass": "benchmarks.oneclass",
     "denoising": "benchmarks.denoising",
     "vae": "benchmarks.vae",

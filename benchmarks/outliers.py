@@ -39,7 +39,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_ae import BaseAutoencoder
+from sklearn_ae import Autoencoder, BaseAutoencoder
 from sklearn_ae.utils import all_estimators
 
 from ._harness import DATA, output_dir, save_figure, save_table, timed
@@ -78,6 +78,12 @@ class PyOD:
         return -self.model_.decision_function(X)
 
 
+#: Autoencoder's outlier settings (see its Notes section).
+OUTLIER_SETTINGS = dict(outlier_score="combined", refit_fraction=0.1,
+                        hidden_layer_sizes=(128, 64), learning_rate="constant",
+                        learning_rate_init=1e-3, max_iter=200)
+
+
 def detectors():
     """name -> factory(seed) of an object with fit(X) and score_samples(X)."""
     found = {
@@ -96,6 +102,11 @@ def detectors():
         if name in ("ConditionalAutoencoder", "ConvolutionalAutoencoder"):
             continue  # needs labels / images: not a tabular detector
         found[name] = lambda s, cls=cls: cls(random_state=s, device="cpu")
+    # Autoencoder's documented outlier settings, with the training settings
+    # they were chosen under (the defaults before dimensionality-reduction
+    # defaults replaced them).
+    found["Autoencoder (outlier settings)"] = lambda s: Autoencoder(
+        random_state=s, device="cpu", **OUTLIER_SETTINGS)
     return found
 
 

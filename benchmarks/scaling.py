@@ -57,7 +57,7 @@ if on_gpu:
 ae = Autoencoder(32, hidden_layer_sizes=(128, 64), batch_size=256, max_iter=epochs,
                  early_stopping=False, n_iter_no_change=epochs, standardize=False,
                  device=device, random_state=0, outlier_score="reconstruction",
-                 refit_fraction=0)
+                 refit_fraction=0, learning_rate="constant", learning_rate_init=1e-3)
 start = time.perf_counter()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -45,6 +45,9 @@ def fit_ours(X, epochs, device):
         batch_size=BATCH,
         max_iter=epochs,
         learning_rate_init=LR,
+        # The loops below keep a constant rate and float32.
+        learning_rate="constant",
+        precision="float32",
         alpha=0.0,
         early_stopping=False,
         n_iter_no_change=epochs,

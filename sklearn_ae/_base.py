@@ -10,6 +10,7 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import (
     BaseEstimator,
@@ -20,9 +21,9 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._training import denormals_flushed, forked_rng, resolve_device, train
@@ -36,6 +37,50 @@ _INFERENCE_BUDGET = 1 << 22
 
 # Rows of codes the combined outlier score's Gaussian mixture is fitted on.
 _DENSITY_ROWS = 10_000
+
+# max_iter="auto": epochs enough to pass this many rows through the network.
+# Chosen on MNIST (rows 0-50000 to train, 50000-60000 to judge): with the
+# cosine schedule, 30 epochs of 50,000 rows reach 0.42x PCA-64's error.
+_ROWS_BUDGET = 1_600_000
+
+# precision="auto" uses bfloat16 from this hidden width on (AMX CPUs): at
+# (512, 256) and (1024, 512) on MNIST the epoch took 0.58x and 0.44x the
+# float32 time with the same test error.
+_BF16_MIN_WIDTH = 256
+
+# Rows sampled to learn what a variant needs from the data (value ranges...)
+# when the data is sparse and densifying it whole is not an option.
+_INIT_ROWS = 10_000
+
+
+def _cpu_has_amx():
+    """Whether this CPU has AMX tiles for bfloat16 (PyTorch's own probe)."""
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    try:
+        return bool(probe and probe())
+    except Exception:  # a probe that fails means no AMX we can rely on
+        return False
+
+
+class _SparseRows:
+    """Scipy CSR rows that become dense, scaled tensors one batch at a time.
+
+    Stands in for the training tensor in the training loop, which only needs
+    ``shape``, ``device`` and ``rows[index]``; the whole matrix is never made
+    dense.
+    """
+
+    def __init__(self, X, estimator, device):
+        self.X = X.tocsr()
+        self.estimator = estimator
+        self.device = device
+        self.shape = X.shape
+
+    def __getitem__(self, index):
+        if isinstance(index, torch.Tensor):
+            index = index.cpu().numpy()
+        part = self.X[index].toarray()
+        return _as_tensor(self.estimator._standardized(part), self.device)
 
 
 def _as_tensor(array, device, dtype=np.float32):
@@ -51,9 +96,12 @@ def _as_tensor(array, device, dtype=np.float32):
 COMMON_PARAMETERS = """    n_components : int or None, default=None
         Width of the code. None picks ``max(1, min(32, n_features // 2))``;
         the value used is stored in ``n_components_``.
-    hidden_layer_sizes : tuple of int, default=(128, 64)
+    hidden_layer_sizes : tuple of int or "auto", default="auto"
         Encoder widths between the input and the code; the decoder mirrors
-        them. ``()`` gives a linear autoencoder.
+        them. ``()`` gives a linear autoencoder. "auto": two layers, the
+        first the power of two at or above ``2 * n_features`` within
+        [64, 1024], the second half as wide (at least ``2 * n_components``);
+        e.g. (1024, 512) for 784 pixels, (128, 64) for 64 features.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden layers; the code and the output are linear.
     alpha : float, default=1e-4
@@ -61,10 +109,26 @@ COMMON_PARAMETERS = """    n_components : int or None, default=None
         ``MLPRegressor``'s scale: the penalty is divided by the batch size.
     batch_size : int or "auto", default="auto"
         Rows per optimisation step; "auto" is ``min(256, n_samples)``.
-    max_iter : int, default=200
-        Most epochs per call of :meth:`fit`.
-    learning_rate_init : float, default=1e-3
-        Adam's learning rate.
+    max_iter : int or "auto", default="auto"
+        Most epochs per call of :meth:`fit`. "auto" gives a budget in rows
+        rather than epochs: enough epochs to pass about 1.6 million rows
+        through the network, within [20, 200] (30 epochs for 54,000 rows,
+        200 for 8,000 rows or fewer).
+    learning_rate_init : float, default=3e-3
+        Adam's peak learning rate.
+    learning_rate : {"cosine", "constant"}, default="cosine"
+        Schedule of Adam's learning rate within one call of :meth:`fit`:
+        "cosine" rises linearly over the first 5% of the steps of
+        ``max_iter`` epochs, then decays to zero along a cosine, so the last
+        epochs refine rather than wander; "constant" keeps
+        ``learning_rate_init``. A warm-started fit runs a fresh schedule.
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        Arithmetic of the training steps. "bfloat16" runs them under
+        :func:`torch.autocast` in bfloat16 (weights, optimizer state,
+        validation and inference stay float32). "auto" picks bfloat16 when
+        training on a CPU with AMX bfloat16 units and a hidden layer at least
+        256 wide, where it was measured to halve the epoch time at the same
+        reconstruction error, and float32 everywhere else.
     tol : float, default=1e-4
         Smallest decrease of the monitored loss that counts as progress.
     early_stopping : bool, default=True
@@ -77,9 +141,14 @@ COMMON_PARAMETERS = """    n_components : int or None, default=None
     n_iter_no_change : int, default=10
         Epochs without improvement before stopping.
     standardize : bool, default=True
-        Centre and scale each feature inside the estimator. Reconstruction
-        errors, and so outlier scores, are measured on the standardised
-        features.
+        Centre each feature and divide it by its standard deviation inside
+        the estimator. A feature on which most rows share one value (zero
+        interquartile range: a rarely inked pixel, a rare category, a sensor
+        stuck but for a few blips) is divided by the median standard
+        deviation of the other features instead, when that is larger, so that
+        a small change in it stays a small change for the network.
+        Reconstruction errors, and so outlier scores, are measured on the
+        scaled features. With False the network sees X as given.
     contamination : float, default=0.1
         Expected share of outliers in the training data, in (0, 0.5]; sets
         ``offset_`` and so :meth:`predict`.
@@ -105,12 +174,19 @@ COMMON_ATTRIBUTES = """    n_components_ : int
         Per-feature mean subtracted before encoding (zeros when
         ``standardize=False``).
     scale_ : ndarray of shape (n_features_in_,)
-        Per-feature scale divided out before encoding (ones when
-        ``standardize=False``).
+        Per-feature scale divided out before encoding: the standard
+        deviation, floored at the median one for features on which most rows
+        share one value (ones when ``standardize=False``).
+    max_iter_ : int
+        Epochs the last call of :meth:`fit` was allowed (``max_iter``
+        resolved).
+    precision_ : str
+        Arithmetic of the training steps, "float32" or "bfloat16".
     n_iter_ : int
-        Epochs run, summed over warm-started fits.
+        Epochs run, summed over warm-started fits (and over both trainings
+        of a fit with a refit).
     loss_curve_ : list of float
-        Mean training loss of each epoch.
+        Mean training loss of each epoch, of every training in the fit.
     validation_scores_ : list of float or None
         Mean validation loss of each epoch; None without early stopping.
     best_loss_ : float
@@ -178,12 +254,16 @@ class BaseAutoencoder(
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            StrOptions({"auto"}), "array-like", Interval(Integral, 1, None, closed="left")
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"cosine", "constant"})],
+        "precision": [StrOptions({"auto", "float32", "bfloat16"})],
         "tol": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -201,12 +281,14 @@ class BaseAutoencoder(
         self,
         n_components=None,
         *,
-        hidden_layer_sizes=(128, 64),
+        hidden_layer_sizes="auto",
         activation="relu",
         alpha=1e-4,
         batch_size="auto",
-        max_iter=200,
-        learning_rate_init=1e-3,
+        max_iter="auto",
+        learning_rate_init=3e-3,
+        learning_rate="cosine",
+        precision="auto",
         tol=1e-4,
         early_stopping=True,
         validation_fraction=0.1,
@@ -225,6 +307,8 @@ class BaseAutoencoder(
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.precision = precision
         self.tol = tol
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -328,10 +412,14 @@ class BaseAutoencoder(
 
     def _fit(self, X, y):
         warm = self.warm_start and hasattr(self, "module_")
-        X = validate_data(self, X, reset=not warm, dtype=FLOAT_DTYPES)
+        X = validate_data(
+            self, X, reset=not warm, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc")
+        )
+        if sp.issparse(X):
+            # Rows are sliced per batch: CSR makes that cheap.
+            X = X.tocsr()
         n_samples, n_features = X.shape
         y = self._validate_y(y, n_samples, reset=not warm)
-        hidden = self._hidden_layer_sizes()
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -344,14 +432,18 @@ class BaseAutoencoder(
                 if self.n_components is not None
                 else max(1, min(32, n_features // 2))
             )
-            self.hidden_layer_sizes_ = hidden
+            self.hidden_layer_sizes_ = self._hidden_layer_sizes(n_features)
             self.mean_, self.scale_ = self._fit_scaling(X)
-            self._init_from_data(self._standardized(X))
+            self._init_from_data(self._standardized_sample(X))
         self.device_ = device
+        self.precision_ = self._resolve_precision(device)
+        n_train = n_samples if train_rows is None else len(train_rows)
+        self.max_iter_ = self._resolve_max_iter(n_train)
 
         module, optimizers, history = self._train_module(
             X, y, train_rows, val_rows, seed, device, warm)
         self.module_ = module
+        histories = [history]
         n_drop = int(np.floor(getattr(self, "refit_fraction", 0.0) * n_samples))
         if n_drop and not warm:
             # The first network has learnt the anomalies among its training rows
@@ -367,25 +459,35 @@ class BaseAutoencoder(
                 X[keep], None if y is None else y[keep], train_rows, val_rows, seed,
                 device, warm=False)
             self.module_ = module
+            histories.append(history)
         else:
             keep = None
         self._optimizer_state = [optimizer.state_dict() for optimizer in optimizers]
+        # loss_curve_ and n_iter_ describe every training of this fit (the
+        # first network's and the refit's); best_loss_ is the returned one's.
+        loss_curve = [v for h in histories for v in h.loss_curve]
+        validation = None
+        if history.validation_scores is not None:
+            validation = [v for h in histories for v in (h.validation_scores or [])]
+        n_iter = sum(h.n_iter for h in histories)
         if warm:
-            self.n_iter_ += history.n_iter
-            self.loss_curve_ = self.loss_curve_ + history.loss_curve
-            if history.validation_scores is not None:
-                self.validation_scores_ = (
-                    self.validation_scores_ or []
-                ) + history.validation_scores
+            self.n_iter_ += n_iter
+            self.loss_curve_ = self.loss_curve_ + loss_curve
+            if validation is not None:
+                self.validation_scores_ = (self.validation_scores_ or []) + validation
         else:
-            self.n_iter_ = history.n_iter
-            self.loss_curve_ = history.loss_curve
-            self.validation_scores_ = history.validation_scores
+            self.n_iter_ = n_iter
+            self.loss_curve_ = loss_curve
+            self.validation_scores_ = validation
         self.best_loss_ = history.best_loss
-        if not history.converged:
+        # A cosine schedule that ran its course has converged by design: its
+        # last epochs take steps near zero. Only a constant rate that ran out
+        # of epochs while still improving is worth a warning.
+        if self.learning_rate == "constant" and not history.converged:
             warnings.warn(
-                f"{type(self).__name__} ran max_iter={self.max_iter} epochs and the "
-                "loss was still improving; consider a larger max_iter.",
+                f"{type(self).__name__} ran max_iter={self.max_iter_} epochs and the "
+                "loss was still improving; consider a larger max_iter or "
+                "learning_rate='cosine'.",
                 ConvergenceWarning,
             )
         # offset_ from all training rows, as contamination says.
@@ -393,11 +495,24 @@ class BaseAutoencoder(
         self.offset_ = self._fit_offset(X, y, train_scores)
         return self
 
+    def _resolve_precision(self, device):
+        if self.precision != "auto":
+            return self.precision
+        wide = max(self.hidden_layer_sizes_, default=0) >= _BF16_MIN_WIDTH
+        return "bfloat16" if device.type == "cpu" and wide and _cpu_has_amx() else "float32"
+
+    def _resolve_max_iter(self, n_train):
+        if self.max_iter != "auto":
+            return int(self.max_iter)
+        return int(np.clip(np.ceil(_ROWS_BUDGET / max(n_train, 1)), 20, 200))
+
     def _train_module(self, X, y, train_rows, val_rows, seed, device, warm):
         """Train the network (a copy of the fitted one when warm) on the rows of ``X``."""
 
         def to_device(rows):
             part = X if rows is None else X[rows]
+            if sp.issparse(part):
+                return _SparseRows(part, self, device)
             return _as_tensor(self._standardized(part), device)
 
         def y_to_device(rows):
@@ -423,7 +538,12 @@ class BaseAutoencoder(
             optimizers = self._make_optimizers(module, batch_size)
             if warm:
                 for optimizer, state in zip(optimizers, self._optimizer_state):
+                    # Moments carry over; the rates are this fit's (a finished
+                    # cosine schedule saved rates near zero).
+                    rates = [group["lr"] for group in optimizer.param_groups]
                     optimizer.load_state_dict(state)
+                    for group, rate in zip(optimizer.param_groups, rates):
+                        group["lr"] = rate
 
             validation_loss = None
             if val_rows is not None:
@@ -439,13 +559,18 @@ class BaseAutoencoder(
                     X_train,
                     y_train,
                     validation_loss=validation_loss,
-                    max_iter=self.max_iter,
+                    max_iter=self.max_iter_,
                     batch_size=batch_size,
                     tol=self.tol,
                     n_iter_no_change=self.n_iter_no_change,
                     generator=torch.Generator().manual_seed(seed),
                     verbose=self.verbose,
                     description=type(self).__name__,
+                    optimizers=optimizers,
+                    learning_rate=self.learning_rate,
+                    autocast_dtype=(
+                        torch.bfloat16 if self.precision_ == "bfloat16" else None
+                    ),
                 )
             except FloatingPointError as exc:
                 raise FloatingPointError(
@@ -514,7 +639,7 @@ class BaseAutoencoder(
         scale = self._feature_errors(X)
         self.error_scale_ = np.maximum(scale, 1e-6 * scale.mean() + 1e-12)
         # The training mean in the network's units (zero when standardised).
-        self.input_center_ = (X.mean(axis=0) - self.mean_) / self.scale_
+        self.input_center_ = (np.asarray(X.mean(axis=0)).ravel() - self.mean_) / self.scale_
         rng = np.random.RandomState(seed)
         # The mixture's EM costs ~1 s per 10,000 codes: a sample of that many
         # describes the code density as well as all rows would.
@@ -548,8 +673,11 @@ class BaseAutoencoder(
             scores = self._score_samples(X, y)
         return float(np.percentile(scores, 100.0 * self.contamination))
 
-    def _hidden_layer_sizes(self):
+    def _hidden_layer_sizes(self, n_features):
         hidden = self.hidden_layer_sizes
+        if isinstance(hidden, str):  # "auto", the only string the constraints let in
+            first = int(np.clip(2 ** int(np.ceil(np.log2(2 * n_features))), 64, 1024))
+            return (first, max(first // 2, 2 * self.n_components_))
         if not hasattr(hidden, "__iter__"):
             hidden = [hidden]
         hidden = list(hidden)
@@ -578,9 +706,34 @@ class BaseAutoencoder(
         n_features = X.shape[1]
         if not self.standardize:
             return np.zeros(n_features), np.ones(n_features)
-        # StandardScaler knows how to leave constant features alone.
-        scaler = StandardScaler().fit(X)
-        return scaler.mean_, scaler.scale_
+        if sp.issparse(X):
+            mean, var = mean_variance_axis(X, axis=0)
+        else:
+            mean, var = X.mean(axis=0, dtype=np.float64), X.var(axis=0, dtype=np.float64)
+        std = np.sqrt(var)
+        # A feature on which most rows share one value (a rarely inked pixel,
+        # a rare category, a sensor stuck but for a few blips) has a tiny
+        # standard deviation that says nothing of the units its rare values
+        # come in: dividing by it would turn a small change at transform time
+        # into tens or thousands of units and swamp every output. Such a
+        # feature (zero interquartile range) is divided by the median standard
+        # deviation of the other features instead, when that is larger. On
+        # MNIST this also lowered the test error against plain
+        # standardisation and raw pixels alike (see the benchmarks).
+        sample = X
+        if X.shape[0] > _INIT_ROWS:
+            rows = np.random.RandomState(0).permutation(X.shape[0])[:_INIT_ROWS]
+            sample = X[np.sort(rows)]
+        if sp.issparse(sample):
+            sample = sample.toarray()
+        low, high = np.percentile(sample, [25, 75], axis=0)
+        mostly_constant = high - low <= 0
+        typical = std[~mostly_constant]
+        floor = float(np.median(typical)) if len(typical) else 0.0
+        scale = np.where(mostly_constant, np.maximum(std, floor), std)
+        # Constant features (as StandardScaler) are left unscaled.
+        scale = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(mean)), scale, 1.0)
+        return np.asarray(mean, dtype=np.float64), scale
 
     def _standardized(self, X):
         """``(X - mean_) / scale_`` in X's own float dtype, skipped when it is a no-op."""
@@ -589,6 +742,13 @@ class BaseAutoencoder(
         out = X - self.mean_.astype(X.dtype, copy=False)
         out /= self.scale_.astype(X.dtype, copy=False)
         return out
+
+    def _standardized_sample(self, X):
+        """Scaled training rows for :meth:`_init_from_data` (a sample when sparse)."""
+        if sp.issparse(X):
+            rows = np.random.RandomState(0).permutation(X.shape[0])[:_INIT_ROWS]
+            X = X[np.sort(rows)].toarray()
+        return self._standardized(X)
 
     def _validation_loss_fn(self, module, X_val, y_val):
         """Mean per-row loss of the validation rows, as a device scalar."""
@@ -635,6 +795,8 @@ class BaseAutoencoder(
         with torch.inference_mode():
             for start in range(0, A.shape[0], chunk):
                 part = A[start : start + chunk]
+                if sp.issparse(part):
+                    part = part.toarray()
                 if standardize:
                     part = self._standardized(part)
                 y_part = None
@@ -643,6 +805,13 @@ class BaseAutoencoder(
                 result = fn(module, _as_tensor(part, self.device_, dtype), y_part)
                 out.append(result.to("cpu", torch.float64).numpy())
         return np.concatenate(out, axis=0)
+
+    def _validate_rows(self, X):
+        """Rows to predict on, checked against the fit: dense float or CSR."""
+        X = validate_data(
+            self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc")
+        )
+        return X.tocsr() if sp.issparse(X) else X
 
     def _score_samples(self, X, y=None):
         if self._combined_score():
@@ -667,7 +836,7 @@ class BaseAutoencoder(
             Codes, of ``X``'s float dtype.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+        X = self._validate_rows(X)
         codes = self._apply(self._encode_batch, X)
         return codes.astype(X.dtype, copy=False)
 
@@ -722,7 +891,7 @@ class BaseAutoencoder(
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+        X = self._validate_rows(X)
         return self._score_samples(X)
 
     def decision_function(self, X):
@@ -775,7 +944,7 @@ class BaseAutoencoder(
         score : float
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+        X = self._validate_rows(X)
         return float(-np.mean(self._apply(self._sample_loss, X)))
 
     # ------------------------------------------------------------------
@@ -788,6 +957,8 @@ class BaseAutoencoder(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        # CSR/CSC input is densified one batch or chunk at a time.
+        tags.input_tags.sparse = True
         return tags
 
     def __getstate__(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._base import FLOAT_DTYPES, BaseAutoencoder, GenerativeMixin, fill_doc
 from ._variational import VariationalAutoencoder, _fixed_draws, _SCORE_DRAWS
@@ -71,12 +71,14 @@ class ConditionalAutoencoder(GenerativeMixin, BaseAutoencoder):
         self,
         n_components=None,
         *,
-        hidden_layer_sizes=(128, 64),
+        hidden_layer_sizes="auto",
         activation="relu",
         alpha=1e-4,
         batch_size="auto",
-        max_iter=200,
-        learning_rate_init=1e-3,
+        max_iter="auto",
+        learning_rate_init=3e-3,
+        learning_rate="cosine",
+        precision="auto",
         tol=1e-4,
         early_stopping=True,
         validation_fraction=0.1,
@@ -98,6 +100,8 @@ class ConditionalAutoencoder(GenerativeMixin, BaseAutoencoder):
             batch_size=batch_size,
             max_iter=max_iter,
             learning_rate_init=learning_rate_init,
+            learning_rate=learning_rate,
+            precision=precision,
             tol=tol,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
@@ -256,7 +260,7 @@ class ConditionalAutoencoder(GenerativeMixin, BaseAutoencoder):
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+        X = self._validate_rows(X)
         if y is None and self.classes_ is None:
             self._require_y(y, "score_samples")
         conditions = None if y is None else self._encode_condition(y, len(X), broadcast=True)

@@ -21,9 +21,11 @@ class DenoisingAutoencoder(BaseAutoencoder):
     :meth:`transform` a denoiser. Only training sees the noise: ``transform``,
     ``inverse_transform`` and ``score_samples`` use the data as given.
 
-    Noise acts on the standardised features when ``standardize=True`` (so a
-    ``noise_level`` of 0.3 is 0.3 of each feature's standard deviation), and on
-    the raw values when ``standardize=False``.
+    Noise acts on the features as the network sees them: with
+    ``standardize=True`` in units of each feature's ``scale_`` (its standard
+    deviation, or the median one for features on which most rows share one
+    value), so ``noise_level=0.5`` is half a standard deviation of a typical
+    feature; with ``standardize=False`` in X's own units.
 
     Parameters
     ----------
@@ -34,9 +36,12 @@ class DenoisingAutoencoder(BaseAutoencoder):
         feature's mean when standardised); "salt_pepper" sets a share
         ``noise_level`` of the entries to the feature's training minimum or
         maximum, half each.
-    noise_level : float, default=0.2
-        Standard deviation ("gaussian") or share of corrupted entries
-        ("masking", "salt_pepper", at most 1).
+    noise_level : float, default=0.5
+        Standard deviation ("gaussian", in the units above) or share of
+        corrupted entries ("masking", "salt_pepper", at most 1). On digits
+        with Gaussian pixel noise of 0.15 and 0.3 at test time, 0.5 denoised
+        better than 0.2 and 1.0 at both, and still reconstructed clean rows
+        better than PCA.
     clip : (float, float) or None, default=None
         Range the corrupted values are clipped to, in the units the network
         sees: e.g. ``(0, 1)`` for pixels in [0, 1] with ``standardize=False``,
@@ -79,12 +84,14 @@ class DenoisingAutoencoder(BaseAutoencoder):
         self,
         n_components=None,
         *,
-        hidden_layer_sizes=(128, 64),
+        hidden_layer_sizes="auto",
         activation="relu",
         alpha=1e-4,
         batch_size="auto",
-        max_iter=200,
-        learning_rate_init=1e-3,
+        max_iter="auto",
+        learning_rate_init=3e-3,
+        learning_rate="cosine",
+        precision="auto",
         tol=1e-4,
         early_stopping=True,
         validation_fraction=0.1,
@@ -96,7 +103,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         verbose=0,
         warm_start=False,
         noise="gaussian",
-        noise_level=0.2,
+        noise_level=0.5,
         clip=None,
     ):
         super().__init__(
@@ -107,6 +114,8 @@ class DenoisingAutoencoder(BaseAutoencoder):
             batch_size=batch_size,
             max_iter=max_iter,
             learning_rate_init=learning_rate_init,
+            learning_rate=learning_rate,
+            precision=precision,
             tol=tol,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,

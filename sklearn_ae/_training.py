@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 __all__ = [
     "TrainingHistory",
+    "cosine_factor",
     "denormals_flushed",
     "forked_rng",
     "resolve_device",
@@ -131,12 +132,52 @@ class TrainingHistory:
     converged: bool = False
 
 
+def cosine_factor(step: int, n_steps: int) -> float:
+    """Learning-rate factor of a cosine decay to zero after a 5% linear warm-up.
+
+    Parameters
+    ----------
+    step : int
+        Index of the optimisation step, from 0.
+    n_steps : int
+        Steps in the whole schedule.
+
+    Returns
+    -------
+    float
+        Between 0 and 1.
+    """
+    warmup = max(1.0, 0.05 * n_steps)
+    return min(1.0, (step + 1) / warmup) * 0.5 * (1.0 + math.cos(math.pi * min(step, n_steps) / n_steps))
+
+
+class _Schedule:
+    """Sets every optimizer's learning rate before each step: constant or cosine."""
+
+    def __init__(self, optimizers, kind: str, n_steps: int):
+        self.groups = [g for opt in optimizers for g in opt.param_groups]
+        # The rates the optimizers were built with are the peak rates.
+        self.base = [g["lr"] for g in self.groups]
+        self.kind = kind
+        self.n_steps = max(1, n_steps)
+        self.step = 0
+
+    def __call__(self):
+        if self.kind == "cosine":
+            factor = cosine_factor(self.step, self.n_steps)
+            for group, base in zip(self.groups, self.base):
+                group["lr"] = base * factor
+        self.step += 1
+
+
 def _batch_losses(
     train_step: Callable,
     X: torch.Tensor,
     y: torch.Tensor | None,
     batch_size: int,
     generator: torch.Generator,
+    before_step: Callable[[], None],
+    autocast: contextlib.AbstractContextManager,
 ) -> torch.Tensor:
     """Run one epoch; return the mean training loss as a device scalar."""
     n_samples = X.shape[0]
@@ -144,7 +185,9 @@ def _batch_losses(
     total = torch.zeros((), device=X.device)
     for start in range(0, n_samples, batch_size):
         index = order[start : start + batch_size]
-        loss = train_step(X[index], None if y is None else y[index])
+        before_step()
+        with autocast:
+            loss = train_step(X[index], None if y is None else y[index])
         # Weighted by rows so a short last batch counts for what it is.
         total += loss.detach() * index.numel()
     return total / n_samples
@@ -164,6 +207,9 @@ def train(
     generator: torch.Generator,
     verbose: int = 0,
     description: str = "fit",
+    optimizers: list | None = None,
+    learning_rate: str = "constant",
+    autocast_dtype: torch.dtype | None = None,
 ) -> TrainingHistory:
     """Train ``module`` by minibatch steps until it stops improving.
 
@@ -202,6 +248,15 @@ def train(
         When positive, a tqdm progress bar with the losses of each epoch.
     description : str, default="fit"
         Label of the progress bar.
+    optimizers : list of torch.optim.Optimizer or None
+        The optimizers ``train_step`` uses, for the learning-rate schedule;
+        their current rates are the peak rates.
+    learning_rate : {"constant", "cosine"}, default="constant"
+        "cosine": a 5% linear warm-up, then a cosine decay to zero at the
+        last step of ``max_iter`` epochs. Early stopping may end it sooner.
+    autocast_dtype : torch.dtype or None
+        When given, training steps run under :func:`torch.autocast` in that
+        dtype (weights, optimizer state and validation stay in float32).
 
     Returns
     -------
@@ -218,10 +273,19 @@ def train(
     bar = tqdm(
         total=max_iter, desc=description, unit="epoch", disable=not verbose, leave=True
     )
+    steps_per_epoch = math.ceil(X.shape[0] / batch_size)
+    schedule = _Schedule(optimizers or [], learning_rate, max_iter * steps_per_epoch)
+    autocast = (
+        torch.autocast(X.device.type, dtype=autocast_dtype)
+        if autocast_dtype is not None
+        else contextlib.nullcontext()
+    )
     try:
         for epoch in range(max_iter):
             module.train()
-            losses = [_batch_losses(train_step, X, y, batch_size, generator)]
+            losses = [
+                _batch_losses(train_step, X, y, batch_size, generator, schedule, autocast)
+            ]
             if validation_loss is not None:
                 losses.append(validation_loss())
             # The one device-to-host transfer of the epoch.

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import FLOAT_DTYPES, BaseAutoencoder, GenerativeMixin, fill_doc
 from .nn import VariationalModule, gaussian_nll
@@ -85,12 +85,14 @@ class VariationalAutoencoder(GenerativeMixin, BaseAutoencoder):
         self,
         n_components=None,
         *,
-        hidden_layer_sizes=(128, 64),
+        hidden_layer_sizes="auto",
         activation="relu",
         alpha=1e-4,
         batch_size="auto",
-        max_iter=200,
-        learning_rate_init=1e-3,
+        max_iter="auto",
+        learning_rate_init=3e-3,
+        learning_rate="cosine",
+        precision="auto",
         tol=1e-4,
         early_stopping=True,
         validation_fraction=0.1,
@@ -112,6 +114,8 @@ class VariationalAutoencoder(GenerativeMixin, BaseAutoencoder):
             batch_size=batch_size,
             max_iter=max_iter,
             learning_rate_init=learning_rate_init,
+            learning_rate=learning_rate,
+            precision=precision,
             tol=tol,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
@@ -198,7 +202,7 @@ class VariationalAutoencoder(GenerativeMixin, BaseAutoencoder):
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+        X = self._validate_rows(X)
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         generator = torch.Generator().manual_seed(seed)
 

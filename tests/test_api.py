@@ -140,6 +140,7 @@ def test_standardisation_is_internal_and_undone(blobs):
     est = Autoencoder(n_components=2, max_iter=200, random_state=0).fit(blobs)
     scaler = StandardScaler().fit(blobs)
     assert_allclose(est.mean_, scaler.mean_)
+    # Every feature varies over most rows: plain standardisation.
     assert_allclose(est.scale_, scaler.scale_)
     X_hat = est.inverse_transform(est.transform(blobs))
     # Back in X's units: every feature, whatever its scale, is rebuilt to a

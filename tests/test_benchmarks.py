@@ -18,7 +18,7 @@ needs_data = pytest.mark.skipif(
 
 
 @needs_data
-@pytest.mark.parametrize("name", ["speed", "scaling", "dimred", "oneclass", "denoising", "vae", "images", "outliers"])
+@pytest.mark.parametrize("name", ["speed", "scaling", "dimred", "oneclass", "denoising", "vae", "images", "outliers", "families"])
 def test_quick_mode_runs(name, capsys):
     module = importlib.import_module(f"benchmarks.{name}")
     table = module.main(["--quick"])

@@ -87,7 +87,49 @@ def test_without_early_stopping_monitors_training_loss(blobs):
 
 def test_convergence_warning_when_out_of_epochs(blobs):
     with pytest.warns(ConvergenceWarning, match="max_iter=2"):
-        Autoencoder(max_iter=2, random_state=0).fit(blobs)
+        Autoencoder(max_iter=2, learning_rate="constant", random_state=0).fit(blobs)
+
+
+def test_cosine_schedule_that_ran_its_course_does_not_warn(blobs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = Autoencoder(max_iter=2, random_state=0).fit(blobs)
+    assert est.n_iter_ == 2
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero():
+    from sklearn_ae._training import cosine_factor
+
+    factors = [cosine_factor(step, 100) for step in range(101)]
+    assert factors[0] == pytest.approx(0.2)  # 1 of 5 warm-up steps
+    assert max(factors) == pytest.approx(factors[4], rel=1e-3)
+    assert all(a >= b for a, b in zip(factors[4:], factors[5:]))
+    assert factors[100] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_learning_rate_schedule_reaches_the_optimizer(blobs):
+    seen = []
+
+    class Spy(Autoencoder):
+        def _train_step(self, module, optimizers, X, y):
+            seen.append(optimizers[0].param_groups[0]["lr"])
+            return super()._train_step(module, optimizers, X, y)
+
+    Spy(max_iter=4, batch_size=100, early_stopping=False, learning_rate_init=0.01,
+        random_state=0).fit(blobs)
+    assert len(seen) == 12
+    assert max(seen) == pytest.approx(0.01 * cosine_peak(12), rel=1e-6)
+    assert seen[-1] < 0.1 * max(seen)
+    seen.clear()
+    Spy(max_iter=2, batch_size=100, early_stopping=False, learning_rate_init=0.01,
+        learning_rate="constant", random_state=0).fit(blobs)
+    assert seen == [0.01] * 6
+
+
+def cosine_peak(n_steps):
+    from sklearn_ae._training import cosine_factor
+
+    return max(cosine_factor(step, n_steps) for step in range(n_steps))
 
 
 def test_warm_start_continues(blobs):
