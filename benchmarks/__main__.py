@@ -13,6 +13,7 @@ BENCHMARKS = {
     "scaling": "benchmarks.scaling",
     "dimred": "benchmarks.dimred",
     "families": "benchmarks.families",
+    "fit_cost": "benchmarks.fit_cost",
     "oneclass": "benchmarks.oneclass",
     "denoising": "benchmarks.denoising",
     "vae": "benchmarks.vae",

@@ -18,7 +18,7 @@ needs_data = pytest.mark.skipif(
 
 
 @needs_data
-@pytest.mark.parametrize("name", ["speed", "scaling", "dimred", "oneclass", "denoising", "vae", "images", "outliers", "families"])
+@pytest.mark.parametrize("name", ["speed", "scaling", "dimred", "oneclass", "denoising", "vae", "images", "outliers", "families", "fit_cost"])
 def test_quick_mode_runs(name, capsys):
     module = importlib.import_module(f"benchmarks.{name}")
     table = module.main(["--quick"])
