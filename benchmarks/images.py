@@ -27,7 +27,7 @@ from sklearn_ae import (
     ConvolutionalAutoencoder,
 )
 
-from ._harness import image_grid, load_mnist, save_figure, save_table, timed
+from ._harness import MEASURED_TRAINING, image_grid, load_mnist, save_figure, save_table, timed
 
 
 def _fit(model, *data):
@@ -44,7 +44,8 @@ def run(n_train=60000, n_test=10000, epochs=10, generative_epochs=30, quick=Fals
     X_train, y_train, X_test, _ = load_mnist(n_train, n_test)
     # Same budget for both networks: fixed epochs, no early stopping.
     budget = dict(n_components=32, max_iter=epochs, early_stopping=False,
-                  n_iter_no_change=epochs, standardize=False, random_state=0)
+                  n_iter_no_change=epochs, standardize=False, random_state=0,
+                  **MEASURED_TRAINING)
     models = {
         "ConvolutionalAutoencoder": ConvolutionalAutoencoder(
             image_shape=(1, 28, 28), channels=(32, 64), **budget),
@@ -65,13 +66,15 @@ def run(n_train=60000, n_test=10000, epochs=10, generative_epochs=30, quick=Fals
 
     cvae = ConditionalAutoencoder(n_components=8, hidden_layer_sizes=(512, 256),
                                   likelihood="bernoulli", standardize=False,
-                                  max_iter=generative_epochs, random_state=0)
+                                  max_iter=generative_epochs, random_state=0,
+                                  **MEASURED_TRAINING)
     cvae_s = _fit(cvae, X_train, y_train)
     save_figure(image_grid([cvae.sample(12, y=d, random_state=d) for d in range(10)],
                            [f"y={d}" for d in range(10)]), "conditional_samples", quick)
 
     aae = AdversarialAutoencoder(n_components=8, hidden_layer_sizes=(512, 256),
-                                 standardize=False, max_iter=generative_epochs, random_state=0)
+                                 standardize=False, max_iter=generative_epochs, random_state=0,
+                                 **MEASURED_TRAINING)
     aae_s = _fit(aae, X_train)
     save_figure(image_grid([aae.sample(12, random_state=s) for s in range(6)],
                            [f"samples {s + 1}" for s in range(6)]), "adversarial_samples", quick)

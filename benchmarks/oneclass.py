@@ -27,19 +27,20 @@ from sklearn.metrics import roc_auc_score
 
 from sklearn_ae import Autoencoder, ConvolutionalAutoencoder, VariationalAutoencoder
 
-from ._harness import load_mnist, save_figure, save_table, timed
+from ._harness import MEASURED_TRAINING, load_mnist, save_figure, save_table, timed
 from .outliers import PCAReconstruction
 
 
 def detectors(epochs):
     """name -> factory(seed) of a detector with fit(X) and score_samples(X)."""
-    net = dict(standardize=False, max_iter=epochs, random_state=0)
+    net = dict(standardize=False, max_iter=epochs, random_state=0, **MEASURED_TRAINING)
+    dense = dict(net, hidden_layer_sizes=(128, 64))
     return {
         # The one-class training rows are all normal: nothing for a refit to leave out.
-        "Autoencoder": lambda: Autoencoder(refit_fraction=0, **net),
+        "Autoencoder": lambda: Autoencoder(refit_fraction=0, **dense),
         "ConvolutionalAutoencoder": lambda: ConvolutionalAutoencoder(
             image_shape=(1, 28, 28), **net),
-        "VariationalAutoencoder": lambda: VariationalAutoencoder(**net),
+        "VariationalAutoencoder": lambda: VariationalAutoencoder(**dense),
         "IsolationForest": lambda: IsolationForest(random_state=0),
         "PCA reconstruction": lambda: PCAReconstruction(random_state=0),
     }

@@ -20,7 +20,7 @@ import pandas as pd
 
 from sklearn_ae import VariationalAutoencoder
 
-from ._harness import image_grid, load_mnist, save_figure, save_table
+from ._harness import MEASURED_TRAINING, image_grid, load_mnist, save_figure, save_table
 
 
 def run(n_train=60000, n_test=10000, n_iwae=1000, max_iter=50, quick=False):
@@ -29,7 +29,7 @@ def run(n_train=60000, n_test=10000, n_iwae=1000, max_iter=50, quick=False):
     for n_components in (2, 16):
         vae = VariationalAutoencoder(
             n_components=n_components, hidden_layer_sizes=(512, 256), likelihood="bernoulli",
-            standardize=False, max_iter=max_iter, random_state=0,
+            standardize=False, max_iter=max_iter, random_state=0, **MEASURED_TRAINING,
         )
         start = time.perf_counter()
         with warnings.catch_warnings():

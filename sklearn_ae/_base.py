@@ -76,6 +76,15 @@ def _mean_and_variance(X):
     return mean, total / max(X.shape[0], 1)
 
 
+def _inlier_labels(decision):
+    """+1 where ``decision >= 0``, else -1.
+
+    A row whose score is NaN (values so large the network overflows) is an
+    outlier, never an inlier by default of a comparison.
+    """
+    return np.where(decision >= 0, 1, -1)
+
+
 def _cpu_has_amx():
     """Whether this CPU has AMX tiles for bfloat16 (PyTorch's own probe)."""
     probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
@@ -481,7 +490,7 @@ class BaseAutoencoder(
             train_rows, val_rows = self._split_rows(len(keep), rng)
             module, optimizers, history = self._train_module(
                 X[keep], None if y is None else y[keep], train_rows, val_rows, seed,
-                device, warm=False)
+                device, warm=False, stage=" (refit without the flagged rows)")
             self.module_ = module
             histories.append(history)
         else:
@@ -530,7 +539,7 @@ class BaseAutoencoder(
             return int(self.max_iter)
         return int(np.clip(np.ceil(_ROWS_BUDGET / max(n_train, 1)), 20, 200))
 
-    def _train_module(self, X, y, train_rows, val_rows, seed, device, warm):
+    def _train_module(self, X, y, train_rows, val_rows, seed, device, warm, stage=""):
         """Train the network (a copy of the fitted one when warm) on the rows of ``X``."""
 
         def to_device(rows):
@@ -589,7 +598,7 @@ class BaseAutoencoder(
                     n_iter_no_change=self.n_iter_no_change,
                     generator=torch.Generator().manual_seed(seed),
                     verbose=self.verbose,
-                    description=type(self).__name__,
+                    description=type(self).__name__ + stage,
                     optimizers=optimizers,
                     learning_rate=self.learning_rate,
                     autocast_dtype=(
@@ -640,7 +649,11 @@ class BaseAutoencoder(
         if self.code_density_ is None:  # fitted on a single row: no density to learn
             density = np.zeros(len(Z))
         else:
-            density = self.code_density_.score_samples((Z - self.code_mean_) / self.code_scale_)
+            # Codes that overflowed have no density: the least likely there is.
+            finite = np.isfinite(Z).all(axis=1)
+            density = np.full(len(Z), -np.inf)
+            density[finite] = self.code_density_.score_samples(
+                (Z[finite] - self.code_mean_) / self.code_scale_)
         return np.column_stack([error, -density, distance])
 
     def _fit_outlier_score(self, X, seed, keep=None):
@@ -755,12 +768,8 @@ class BaseAutoencoder(
             sample = X[np.sort(rows)]
         if sp.issparse(sample):
             sample = sample.toarray()
-        # Quartiles only for the features spread less than the median one: a
-        # feature on which most rows share one value lies among them.
-        candidates = np.flatnonzero(std < np.median(std))
-        low, high = np.percentile(sample[:, candidates], [25, 75], axis=0)
-        mostly_constant = np.zeros(len(std), dtype=bool)
-        mostly_constant[candidates] = high - low <= 0
+        low, high = np.percentile(sample, [25, 75], axis=0)
+        mostly_constant = high - low <= 0
         typical = std[~mostly_constant]
         floor = float(np.median(typical)) if len(typical) else 0.0
         scale = np.where(mostly_constant, np.maximum(std, floor), std)
@@ -953,9 +962,10 @@ class BaseAutoencoder(
         Returns
         -------
         labels : ndarray of shape (n_samples,)
-            -1 where ``decision_function(X) < 0``, else +1.
+            +1 where ``decision_function(X) >= 0``, else -1 (so also where
+            the score is NaN).
         """
-        return np.where(self.decision_function(X) < 0, -1, 1)
+        return _inlier_labels(self.decision_function(X))
 
     def score(self, X, y=None):
         """Opposite of the mean per-row training loss: higher is better.

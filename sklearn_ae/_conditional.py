@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._base import FLOAT_DTYPES, BaseAutoencoder, GenerativeMixin, fill_doc
+from ._base import FLOAT_DTYPES, BaseAutoencoder, GenerativeMixin, _inlier_labels, fill_doc
 from ._variational import VariationalAutoencoder, _fixed_draws, _SCORE_DRAWS
 from .nn import VariationalModule
 
@@ -294,7 +294,7 @@ class ConditionalAutoencoder(GenerativeMixin, BaseAutoencoder):
         -------
         labels : ndarray of shape (n_samples,)
         """
-        return np.where(self.decision_function(X, y) < 0, -1, 1)
+        return _inlier_labels(self.decision_function(X, y))
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples`, with ``y`` when given.

@@ -275,3 +275,20 @@ def test_verbose_progress(blobs, capsys):
     make(Autoencoder, verbose=1).fit(blobs)
     err = capsys.readouterr().err
     assert "Autoencoder" in err and "loss=" in err and "val_loss=" in err
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_overflowing_row_is_never_an_inlier(cls):
+    # Finite float32 input so large that the network's arithmetic overflows.
+    X = (0.01 * np.random.RandomState(0).normal(size=(200, 6))).astype(np.float32)
+    y = labels_for(X)
+    est = make(cls, max_iter=3).fit(X, y)
+    huge = np.full((1, 6), 1e37, dtype=np.float32)
+    assert est.predict(huge)[0] == -1
+
+
+def test_overflowing_row_with_the_combined_score():
+    X = (0.01 * np.random.RandomState(0).normal(size=(200, 6))).astype(np.float32)
+    est = make(Autoencoder, outlier_score="combined").fit(X)
+    huge = np.full((1, 6), 1e37, dtype=np.float32)
+    assert est.predict(np.vstack([X[:3], huge]))[-1] == -1

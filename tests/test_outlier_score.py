@@ -149,3 +149,15 @@ def test_refit_is_reproducible_and_skipped_when_nothing_is_dropped(blobs):
 def test_bad_refit_fraction_names_the_parameter(blobs):
     with pytest.raises(ValueError, match="refit_fraction"):
         Autoencoder(refit_fraction=0.5).fit(blobs)
+
+
+def test_refit_history_covers_both_trainings(blobs):
+    params = dict(hidden_layer_sizes=(8,), max_iter=7, early_stopping=False,
+                  n_iter_no_change=100, random_state=0)
+    once = Autoencoder(**params).fit(blobs)
+    refit = Autoencoder(refit_fraction=0.1, **params).fit(blobs)
+    assert once.n_iter_ == 7
+    assert refit.n_iter_ == 14
+    assert len(refit.loss_curve_) == 14
+    # The refit's second network starts afresh: its first loss is high again.
+    assert refit.loss_curve_[7] > refit.loss_curve_[6]

@@ -217,3 +217,49 @@ def test_resolve_device():
     assert resolve_device("auto").type in ("cpu", "cuda")
     with pytest.raises(ValueError, match="device must be"):
         resolve_device("cuda:-1")
+
+
+@pytest.mark.parametrize("n_features, n_components, expected", [
+    (784, 32, (1024, 512)), (64, 16, (128, 64)), (20, 10, (64, 32)), (3, 1, (64, 32)),
+    (40, 32, (128, 64)), (10, 40, (64, 80)),
+])
+def test_auto_widths_follow_the_number_of_features(n_features, n_components, expected):
+    X = np.random.RandomState(0).normal(size=(30, n_features))
+    est = Autoencoder(n_components=n_components, max_iter=1, precision="float32",
+                      random_state=0).fit(X)
+    assert est.hidden_layer_sizes_ == expected
+
+
+@pytest.mark.parametrize("n_samples, expected", [(100, 200), (20_000, 89), (200_000, 20)])
+def test_auto_epochs_are_a_budget_of_rows(n_samples, expected):
+    est = Autoencoder()
+    assert est._resolve_max_iter(int(n_samples * 0.9)) == expected
+
+
+def test_auto_epochs_are_recorded(blobs):
+    est = Autoencoder(**{**FAST_PARAMS, "max_iter": "auto"}).fit(blobs)
+    assert est.max_iter_ == 200
+    assert est.n_iter_ <= 200
+
+
+def test_precision(blobs, monkeypatch):
+    import sklearn_ae._base as base
+
+    narrow = Autoencoder(**FAST_PARAMS).fit(blobs)
+    assert narrow.precision_ == "float32"
+    monkeypatch.setattr(base, "_cpu_has_amx", lambda: True)
+    wide = Autoencoder(hidden_layer_sizes=(256,), max_iter=2, random_state=0).fit(blobs)
+    assert wide.precision_ == "bfloat16"
+    monkeypatch.setattr(base, "_cpu_has_amx", lambda: False)
+    wide.fit(blobs)
+    assert wide.precision_ == "float32"
+    forced = Autoencoder(hidden_layer_sizes=(16,), max_iter=20, precision="bfloat16",
+                         random_state=0).fit(blobs)
+    exact = Autoencoder(hidden_layer_sizes=(16,), max_iter=20, precision="float32",
+                        random_state=0).fit(blobs)
+    assert forced.precision_ == "bfloat16"
+    # Same training, coarser arithmetic: different weights, a similar fit;
+    # inference stays float32.
+    assert not np.array_equal(forced.transform(blobs), exact.transform(blobs))
+    assert forced.score(blobs) == pytest.approx(exact.score(blobs), rel=0.2)
+    assert forced.transform(blobs).dtype == blobs.dtype
