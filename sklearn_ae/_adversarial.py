@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseAutoencoder, GenerativeMixin, fill_doc
+from ._base import BaseAutoencoder, GenerativeMixin, _layer_sizes, fill_doc
 from .nn import AdversarialModule, prior_sample
 
 _bce = torch.nn.functional.binary_cross_entropy_with_logits
@@ -55,6 +55,10 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
     module_ : AdversarialModule
         The trained autoencoder and discriminator.
 {common_attributes}
+    prior_ : str
+        The prior :meth:`sample` draws from: ``prior`` as it was at the
+        latest fit.
+
     See Also
     --------
     VariationalAutoencoder : A KL term instead of a discriminator.
@@ -127,13 +131,21 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
         self.discriminator_layer_sizes = discriminator_layer_sizes
         self.adversarial_weight = adversarial_weight
 
+    _network_params = (*BaseAutoencoder._network_params, "discriminator_layer_sizes")
+
+    def _check_params(self):
+        super()._check_params()
+        _layer_sizes("discriminator_layer_sizes", self.discriminator_layer_sizes)
+        # What sample() draws from: the prior of the latest training.
+        self.prior_ = self.prior
+
     def _build_module(self, n_features):
         return AdversarialModule(
             n_features,
             self.n_components_,
             self.hidden_layer_sizes_,
             self.activation,
-            tuple(int(h) for h in self.discriminator_layer_sizes),
+            _layer_sizes("discriminator_layer_sizes", self.discriminator_layer_sizes),
         )
 
     def _make_optimizers(self, module, batch_size):
@@ -162,7 +174,8 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
 
         codes = module.encode(X)
         prior = prior_sample(
-            self.prior, X.shape[0], self.n_components_, device=X.device, dtype=X.dtype
+            self.prior, X.shape[0], self.n_components_, generator=self._train_generator,
+            device=X.device, dtype=X.dtype,
         )
         real, fake = module.discriminator(prior), module.discriminator(codes.detach())
         discriminator_loss = _bce(real, torch.ones_like(real)) + _bce(fake, torch.zeros_like(fake))
@@ -179,5 +192,5 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
 
     def _draw_prior(self, n_samples, rng):
         generator = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
-        z = prior_sample(self.prior, n_samples, self.n_components_, generator=generator)
+        z = prior_sample(self.prior_, n_samples, self.n_components_, generator=generator)
         return z.double().numpy()

@@ -20,13 +20,12 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._training import denormals_flushed, forked_rng, resolve_device, train
+from ._training import denormals_flushed, forked_rng, make_generator, resolve_device, train
 from .nn import ACTIVATIONS, reconstruction_error
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -34,9 +33,6 @@ FLOAT_DTYPES = (np.float64, np.float32)
 # Inference runs in chunks of about this many float32 values per layer
 # (16 MiB), so transform on a million rows never holds them all on the device.
 _INFERENCE_BUDGET = 1 << 22
-
-# Rows of codes the combined outlier score's Gaussian mixture is fitted on.
-_DENSITY_ROWS = 10_000
 
 # max_iter="auto": epochs enough to pass this many rows through the network.
 # Chosen on MNIST (rows 0-50000 to train, 50000-60000 to judge): with the
@@ -65,15 +61,35 @@ def _mean_and_variance(X):
     """Per-feature mean and variance in float64, without a float64 copy of X."""
     if sp.issparse(X):
         return mean_variance_axis(X, axis=0)
-    mean = X.mean(axis=0, dtype=np.float64)
-    centre = mean.astype(X.dtype)
-    total = np.zeros(X.shape[1])
-    for start in range(0, X.shape[0], 2048):
-        # Centred first, so float32 chunks lose nothing that matters.
-        part = X[start : start + 2048] - centre
-        part *= part
-        total += part.sum(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = X.mean(axis=0, dtype=np.float64)
+        for dtype in (X.dtype, np.float64):
+            centre = mean.astype(dtype)
+            total = np.zeros(X.shape[1])
+            for start in range(0, X.shape[0], 2048):
+                # Centred first, so float32 chunks lose nothing that matters.
+                part = X[start : start + 2048].astype(dtype, copy=False) - centre
+                part *= part
+                total += part.sum(axis=0)
+            # Squares of large float32 values overflow where float64 holds them.
+            if np.all(np.isfinite(total)):
+                break
     return mean, total / max(X.shape[0], 1)
+
+
+def _layer_sizes(name, value):
+    """``value`` (an int or a sequence of them) as a tuple of positive ints, or an error."""
+    sizes = list(value) if np.iterable(value) else [value]
+    if not all(isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in sizes):
+        raise ValueError(f"{name} must hold positive integers only, got {value!r}.")
+    return tuple(int(h) for h in sizes)
+
+
+def _comparable(value):
+    """A parameter value in a form that compares by content (lists as tuples)."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(_comparable(v) for v in value)
+    return value
 
 
 def _inlier_labels(decision):
@@ -356,6 +372,10 @@ class BaseAutoencoder(
     # ------------------------------------------------------------------
     # Hooks for variants
     # ------------------------------------------------------------------
+    # The generator of the fit in progress: training hooks draw their noise
+    # from it. None outside a fit, where draws fall back to torch's global one.
+    _train_generator = None
+
     @abstractmethod
     def _build_module(self, n_features: int) -> torch.nn.Module:
         """Return a fresh torch module with ``encode``, ``decode`` and ``forward``."""
@@ -408,6 +428,15 @@ class BaseAutoencoder(
         optimizer.step()
         return loss.detach()
 
+    # Parameters that shape the network: a warm start keeps the fitted one,
+    # so it refuses a change to any of them.
+    _network_params = ("n_components", "hidden_layer_sizes", "activation")
+
+    def _check_params(self):
+        """Check what the parameter constraints cannot express; every fit, cold or warm."""
+        if not isinstance(self.hidden_layer_sizes, str):
+            _layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
+
     def _validate_y(self, y, n_samples, reset):
         """Per-row side information for training; plain autoencoders ignore ``y``."""
         return None
@@ -445,6 +474,18 @@ class BaseAutoencoder(
 
     def _fit(self, X, y):
         warm = self.warm_start and hasattr(self, "module_")
+        self._check_params()
+        network = {name: _comparable(getattr(self, name)) for name in self._network_params}
+        if warm:
+            changed = [k for k, v in network.items() if v != self._network_signature.get(k)]
+            if changed:
+                raise ValueError(
+                    f"warm_start=True trains the fitted network further, but "
+                    + ", ".join(f"{k} changed from {self._network_signature.get(k)!r} "
+                                f"to {network[k]!r}" for k in changed)
+                    + " since it was built. Set warm_start=False to train a new one."
+                )
+        self._network_signature = network
         X = validate_data(
             self, X, reset=not warm, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc")
         )
@@ -477,15 +518,10 @@ class BaseAutoencoder(
             X, y, train_rows, val_rows, seed, device, warm)
         self.module_ = module
         histories = [history]
-        n_drop = int(np.floor(getattr(self, "refit_fraction", 0.0) * n_samples))
-        if n_drop and not warm:
-            # The first network has learnt the anomalies among its training rows
-            # too, and reconstructs them well. Train a fresh one without the rows
-            # it scores as most anomalous.
-            first_scores = self._fit_outlier_score(X, density_seed)
-            if first_scores is None:
-                first_scores = self._score_samples(X, y)
-            keep = np.sort(np.argsort(first_scores, kind="stable")[n_drop:])
+        keep = None
+        if not (warm or history.interrupted):
+            keep = self._rows_to_retrain(X, y, density_seed)
+        if keep is not None:
             seed = int(rng.randint(np.iinfo(np.int32).max))
             train_rows, val_rows = self._split_rows(len(keep), rng)
             module, optimizers, history = self._train_module(
@@ -493,8 +529,14 @@ class BaseAutoencoder(
                 device, warm=False, stage=" (refit without the flagged rows)")
             self.module_ = module
             histories.append(history)
-        else:
-            keep = None
+        if history.interrupted:
+            warnings.warn(
+                f"{type(self).__name__} training was interrupted after "
+                f"{sum(h.n_iter for h in histories)} epoch(s); the model keeps the "
+                "best weights so far.",
+                UserWarning,
+                stacklevel=3,
+            )
         self._optimizer_state = [optimizer.state_dict() for optimizer in optimizers]
         # loss_curve_ and n_iter_ describe every training of this fit (the
         # first network's and the refit's); best_loss_ is the returned one's.
@@ -516,7 +558,7 @@ class BaseAutoencoder(
         # A cosine schedule that ran its course has converged by design: its
         # last epochs take steps near zero. Only a constant rate that ran out
         # of epochs while still improving is worth a warning.
-        if self.learning_rate == "constant" and not history.converged:
+        if self.learning_rate == "constant" and not (history.converged or history.interrupted):
             warnings.warn(
                 f"{type(self).__name__} ran max_iter={self.max_iter_} epochs and the "
                 "loss was still improving; consider a larger max_iter or "
@@ -524,7 +566,7 @@ class BaseAutoencoder(
                 ConvergenceWarning,
             )
         # offset_ from all training rows, as contamination says.
-        train_scores = self._fit_outlier_score(X, density_seed, keep)
+        train_scores = self._training_scores(X, y, density_seed, keep)
         self.offset_ = self._fit_offset(X, y, train_scores)
         return self
 
@@ -546,7 +588,14 @@ class BaseAutoencoder(
             part = X if rows is None else X[rows]
             if sp.issparse(part):
                 return _SparseRows(part, self, device)
-            return _as_tensor(self._standardized(part), device)
+            tensor = _as_tensor(self._standardized(part), device)
+            if not bool(torch.isfinite(tensor).all()):
+                raise ValueError(
+                    "X has values that overflow float32, the network's precision, "
+                    "after standardisation (largest |X| "
+                    f"{float(np.abs(part).max()):.3g}). Rescale X to a smaller range."
+                )
+            return tensor
 
         def y_to_device(rows):
             if y is None:
@@ -562,12 +611,21 @@ class BaseAutoencoder(
             if self.batch_size == "auto"
             else min(self.batch_size, X_train.shape[0])
         )
-        with denormals_flushed(device.type == "cpu"), forked_rng(seed, device):
-            if warm:
-                # Train a copy so that a failure leaves the fitted module intact.
-                module = copy.deepcopy(self.module_).to(device)
-            else:
-                module = self._build_module(X.shape[1]).to(device)
+        if warm:
+            # Train a copy so that a failure leaves the fitted module intact.
+            module = copy.deepcopy(self.module_).to(device)
+        else:
+            # Built on the CPU, so a seed gives the same initial weights on
+            # every device.
+            with forked_rng(seed):
+                module = self._build_module(X.shape[1])
+            module = module.to(device)
+        # Noise, posterior samples and prior draws during training come from
+        # this fit's own generator, never torch's global one, so fits in
+        # parallel threads are each what they would be alone.
+        self._train_generator = make_generator(
+            (seed * 2654435761 + 1) % (2**63 - 1), device)
+        with denormals_flushed(device.type == "cpu"):
             optimizers = self._make_optimizers(module, batch_size)
             if warm:
                 for optimizer, state in zip(optimizers, self._optimizer_state):
@@ -612,97 +670,30 @@ class BaseAutoencoder(
                     "the features on a common scale (standardize=True, now "
                     f"{self.standardize})."
                 ) from exc
+            finally:
+                del self._train_generator
         return module, optimizers, history
 
     # ------------------------------------------------------------------
-    # Outlier scores
+    # Outlier scores (hooks; OutlierScoreMixin in _outlier.py fills them)
     # ------------------------------------------------------------------
-    def _combined_score(self):
-        return getattr(self, "outlier_score", "reconstruction") == "combined"
+    def _rows_to_retrain(self, X, y, seed):
+        """Rows of ``X`` to train a fresh network on after the first, or None.
 
-    def _feature_errors(self, X):
-        """Mean squared reconstruction error of each standardised feature over ``X``."""
-
-        def fn(module, A, y):
-            Z = self._encode_batch(module, A, y)
-            return (self._decode_batch(module, Z, y) - A).square().sum(0, keepdim=True)
-
-        # One row of sums per chunk: never an (n_samples, n_features) array.
-        return self._apply(fn, X).sum(axis=0) / len(X)
-
-    def _score_parts(self, X):
-        """The three raw parts of the combined score, one column each."""
-
-        def fn(module, A, y):
-            Z = self._encode_batch(module, A, y)
-            scale = torch.as_tensor(self.error_scale_, dtype=A.dtype, device=A.device)
-            error = ((self._decode_batch(module, Z, y) - A).square() / scale).mean(1)
-            # Distance in the units the network sees: with standardize=True each
-            # feature's spread, else the raw units (pixels), so that rarely
-            # inked pixels are not weighted up.
-            center = torch.as_tensor(self.input_center_, dtype=A.dtype, device=A.device)
-            distance = (A - center).square().mean(1, keepdim=True)
-            return torch.cat([Z, error[:, None], distance], dim=1)
-
-        out = self._apply(fn, X)
-        Z, error, distance = out[:, :-2], out[:, -2], out[:, -1]
-        if self.code_density_ is None:  # fitted on a single row: no density to learn
-            density = np.zeros(len(Z))
-        else:
-            # Codes that overflowed have no density: the least likely there is.
-            finite = np.isfinite(Z).all(axis=1)
-            density = np.full(len(Z), -np.inf)
-            density[finite] = self.code_density_.score_samples(
-                (Z[finite] - self.code_mean_) / self.code_scale_)
-        return np.column_stack([error, -density, distance])
-
-    def _fit_outlier_score(self, X, seed, keep=None):
-        """Learn the training distributions the combined score is measured against.
-
-        They are learnt from the rows ``keep`` of ``X`` (all rows when None):
-        those the network was trained on. Returns the combined scores of every
-        row of ``X`` (None for the plain score), so that ``offset_`` needs no
-        further pass over them.
+        Called once per cold fit, after the first training; ``seed`` seeds
+        any draws. None (the default): the first network is the model.
         """
-        for name in ("error_scale_", "input_center_", "code_mean_", "code_scale_",
-                     "code_density_", "score_center_", "score_scale_"):
-            self.__dict__.pop(name, None)
-        if not self._combined_score():
-            return None
-        X_all, X = X, (X if keep is None else X[keep])
-        # Each feature's error in units of its own typical training error, so
-        # that features a network reconstructs poorly everywhere do not drown
-        # the rest. The floor keeps perfectly reconstructed features finite.
-        scale = self._feature_errors(X)
-        self.error_scale_ = np.maximum(scale, 1e-6 * scale.mean() + 1e-12)
-        # The training mean in the network's units (zero when standardised).
-        self.input_center_ = (np.asarray(X.mean(axis=0)).ravel() - self.mean_) / self.scale_
-        rng = np.random.RandomState(seed)
-        # The mixture's EM costs ~1 s per 10,000 codes: a sample of that many
-        # describes the code density as well as all rows would.
-        rows = np.sort(rng.choice(len(X), _DENSITY_ROWS, replace=False)) if (
-            len(X) > _DENSITY_ROWS) else slice(None)
-        Z = self._apply(self._encode_batch, X[rows])
-        self.code_mean_ = Z.mean(axis=0)
-        std = Z.std(axis=0)
-        self.code_scale_ = np.where(std > 1e-12, std, 1.0)
-        # A small mixture, not one Gaussian: codes of tabular data are often
-        # multi-modal, and anomalies sit between the modes as often as outside.
-        n_modes = int(min(3, max(1, len(Z) // 20)))
-        self.code_density_ = None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            if len(Z) > 1:
-                self.code_density_ = GaussianMixture(
-                    n_modes, covariance_type="full", reg_covar=1e-2, random_state=rng
-                ).fit((Z - self.code_mean_) / self.code_scale_)
-        parts = self._score_parts(X_all)
-        reference = parts if keep is None else parts[keep]
-        self.score_center_ = np.median(reference, axis=0)
-        low, high = np.percentile(reference, [25, 75], axis=0)
-        spread = high - low
-        self.score_scale_ = np.where(spread > 1e-12, spread, 1.0)
-        return self._combine(parts)
+        return None
+
+    def _training_scores(self, X, y, seed, keep=None):
+        """Learn what the outlier score needs; return the scores of X's rows.
+
+        Called at the end of every fit with the training rows (``keep``: the
+        rows the returned network was trained on, None for all). The scores
+        returned set ``offset_``; None (the default) lets :meth:`_fit_offset`
+        score a sample of rows with :meth:`_score_samples`.
+        """
+        return None
 
     def _fit_offset(self, X, y, scores=None):
         """``contamination`` quantile of the training rows' scores.
@@ -723,15 +714,7 @@ class BaseAutoencoder(
         if isinstance(hidden, str):  # "auto", the only string the constraints let in
             first = int(np.clip(2 ** int(np.ceil(np.log2(2 * n_features))), 64, 1024))
             return (first, max(first // 2, 2 * self.n_components_))
-        if not hasattr(hidden, "__iter__"):
-            hidden = [hidden]
-        hidden = list(hidden)
-        if not all(isinstance(h, Integral) and h > 0 for h in hidden):
-            raise ValueError(
-                "hidden_layer_sizes must hold positive integers only, got "
-                f"{self.hidden_layer_sizes!r}."
-            )
-        return tuple(int(h) for h in hidden)
+        return _layer_sizes("hidden_layer_sizes", hidden)
 
     def _split_rows(self, n_samples, rng):
         """Row indices for training and validation (None: all rows, no validation)."""
@@ -739,10 +722,16 @@ class BaseAutoencoder(
             return None, None
         n_val = int(np.ceil(self.validation_fraction * n_samples))
         if n_samples - n_val < 1:
+            if n_samples < 2:
+                raise ValueError(
+                    f"early_stopping=True needs at least 2 samples to hold out a "
+                    f"validation set, got n_samples={n_samples}. Pass more rows or "
+                    "set early_stopping=False."
+                )
             raise ValueError(
-                f"early_stopping=True needs at least 2 samples to hold out a "
-                f"validation set, got n_samples={n_samples}. Pass more rows or "
-                "set early_stopping=False."
+                f"validation_fraction={self.validation_fraction} holds out "
+                f"{n_val} of {n_samples} rows for early stopping and leaves none "
+                "to train on. Lower validation_fraction or set early_stopping=False."
             )
         order = rng.permutation(n_samples)
         return np.sort(order[n_val:]), np.sort(order[:n_val])
@@ -752,6 +741,12 @@ class BaseAutoencoder(
         if not self.standardize:
             return np.zeros(n_features), np.ones(n_features)
         mean, var = _mean_and_variance(X)
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var))):
+            raise ValueError(
+                "X is too large to standardise: the mean or variance of "
+                f"{int(np.sum(~(np.isfinite(mean) & np.isfinite(var))))} feature(s) "
+                "overflows. Rescale X to a smaller range first."
+            )
         std = np.sqrt(var)
         # A feature on which most rows share one value (a rarely inked pixel,
         # a rare category, a sensor stuck but for a few blips) has a tiny
@@ -781,8 +776,11 @@ class BaseAutoencoder(
         """``(X - mean_) / scale_`` in X's own float dtype, skipped when it is a no-op."""
         if not (np.any(self.mean_) or np.any(self.scale_ != 1.0)):
             return X
-        out = X - self.mean_.astype(X.dtype, copy=False)
-        out /= self.scale_.astype(X.dtype, copy=False)
+        # Values beyond the dtype's range become inf here; callers turn them
+        # into an error (fit) or the worst score (inference).
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = X - self.mean_.astype(X.dtype, copy=False)
+            out /= self.scale_.astype(X.dtype, copy=False)
         return out
 
     def _standardized_sample(self, X):
@@ -794,7 +792,7 @@ class BaseAutoencoder(
 
     def _validation_loss_fn(self, module, X_val, y_val):
         """Mean per-row loss of the validation rows, as a device scalar."""
-        chunk = self._chunk_rows(X_val.shape[1])
+        chunk = self._chunk_rows(X_val.shape[1], module)
 
         def validation_loss():
             module.eval()
@@ -812,7 +810,7 @@ class BaseAutoencoder(
     # ------------------------------------------------------------------
     # Inference
     # ------------------------------------------------------------------
-    def _chunk_rows(self, n_features):
+    def _chunk_rows(self, n_features, module):
         widest = max(n_features, self.n_components_, *self.hidden_layer_sizes_)
         return max(1, _INFERENCE_BUDGET // widest)
 
@@ -832,8 +830,9 @@ class BaseAutoencoder(
             # Pass float32 for speed (about 3x on CPU transform).
             dtype = np.float64
             module = copy.deepcopy(module).to(torch.float64)
-        chunk = self._chunk_rows(A.shape[1])
+        chunk = self._chunk_rows(A.shape[1], module)
         out = []
+        overflowed = False
         with torch.inference_mode():
             for start in range(0, A.shape[0], chunk):
                 part = A[start : start + chunk]
@@ -844,8 +843,18 @@ class BaseAutoencoder(
                 y_part = None
                 if y is not None:
                     y_part = torch.as_tensor(y[start : start + chunk], device=self.device_)
-                result = fn(module, _as_tensor(part, self.device_, dtype), y_part)
+                tensor = _as_tensor(part, self.device_, dtype)
+                overflowed = overflowed or not bool(torch.isfinite(tensor).all())
+                result = fn(module, tensor, y_part)
                 out.append(result.to("cpu", torch.float64).numpy())
+        if overflowed:
+            warnings.warn(
+                f"X has values that overflow {np.dtype(dtype).name} in the network's "
+                "units; their results are not finite (scores -inf, so predict "
+                "calls them outliers). Pass X as float64 to compute them.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         return np.concatenate(out, axis=0)
 
     def _validate_rows(self, X):
@@ -856,13 +865,16 @@ class BaseAutoencoder(
         return X.tocsr() if sp.issparse(X) else X
 
     def _score_samples(self, X, y=None):
-        if self._combined_score():
-            return self._combine(self._score_parts(X))
         return -self._apply(self._sample_loss, X, y)
 
-    def _combine(self, parts):
-        """Combined score from the raw parts: minus the sum of their robust z-scores."""
-        return -((parts - self.score_center_) / self.score_scale_).sum(axis=1)
+    def _public_scores(self, X, y=None):
+        """:meth:`_score_samples`, where a score that overflowed (NaN) is -inf.
+
+        Input validation lets no NaN in, so a NaN score comes from a row too
+        extreme to compute: the most anomalous row there is, never an inlier.
+        """
+        scores = self._score_samples(X, y)
+        return np.where(np.isnan(scores), -np.inf, scores)
 
     def transform(self, X):
         """Encode ``X`` into its codes.
@@ -931,10 +943,13 @@ class BaseAutoencoder(
         Returns
         -------
         scores : ndarray of shape (n_samples,)
+            -inf for a row too extreme to compute in the network's precision
+            (float32 input beyond its range once standardised), with a
+            RuntimeWarning: never NaN.
         """
         check_is_fitted(self)
         X = self._validate_rows(X)
-        return self._score_samples(X)
+        return self._public_scores(X)
 
     def decision_function(self, X):
         """Shifted outlier score: negative for outliers, positive for inliers.

@@ -4,15 +4,55 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._base import FLOAT_DTYPES, BaseAutoencoder, GenerativeMixin, _inlier_labels, fill_doc
-from ._variational import VariationalAutoencoder, _fixed_draws, _SCORE_DRAWS
+from ._base import FLOAT_DTYPES, GenerativeMixin, _inlier_labels, fill_doc
+from ._variational import _SCORE_DRAWS, _fixed_draws, _VariationalBase
 from .nn import VariationalModule
 
 
+def _label_key(value):
+    """A label as a dictionary key: its type and value, so that "1" is not 1."""
+    if isinstance(value, (bool, np.bool_)):
+        return ("bool", bool(value))
+    if isinstance(value, (int, float, np.number)):
+        return ("number", float(value))
+    return (type(value).__name__, value)
+
+
+def _class_labels(y):
+    """The sorted classes of a 1-D label array and their counts, or a clear error."""
+    labels = column_or_1d(y, warn=True)
+    if labels.dtype.kind == "f" and np.isnan(labels).any():
+        raise ValueError(
+            "y contains NaN. ConditionalAutoencoder needs a class label (or a row "
+            "of numeric conditions) for every row of X."
+        )
+    if labels.dtype == object:
+        kinds = {type(v).__name__ for v in labels.tolist()}
+        if any(v is None for v in labels.tolist()):
+            raise ValueError("y contains None; every row of X needs a class label.")
+        if len({"str" if k in ("str", "str_") else "number" for k in kinds}) > 1:
+            raise ValueError(
+                f"y mixes label types ({', '.join(sorted(kinds))}); pass labels of "
+                "one type, e.g. all strings or all integers."
+            )
+    if labels.dtype.kind in "fc" and type_of_target(labels) == "continuous":
+        raise ValueError(
+            "y looks continuous (non-integer floats): 1-D y is read as class "
+            "labels, one condition per distinct value. Pass numeric conditions "
+            "as a 2-D array of shape (n_samples, n_conditions), e.g. "
+            "y.reshape(-1, 1), or integer class labels."
+        )
+    try:
+        return np.unique(labels, return_counts=True)
+    except TypeError as exc:
+        raise ValueError(f"y holds labels that cannot be sorted: {exc}.") from exc
+
+
 @fill_doc
-class ConditionalAutoencoder(GenerativeMixin, BaseAutoencoder):
+class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
     """Conditional variational autoencoder: ``fit(X, y)``, then generate per ``y``.
 
     The decoder models p(x | z, y); the encoder q(z | x) does not see ``y``,
@@ -49,6 +89,7 @@ class ConditionalAutoencoder(GenerativeMixin, BaseAutoencoder):
     condition_mean_, condition_scale_ : ndarray of shape (n_conditions,) or None
         Standardisation of numeric conditions, or None for classes.
 {common_attributes}
+
     See Also
     --------
     VariationalAutoencoder : The unconditional model.
@@ -65,7 +106,7 @@ class ConditionalAutoencoder(GenerativeMixin, BaseAutoencoder):
     (3, 4)
     """
 
-    _parameter_constraints = VariationalAutoencoder._parameter_constraints
+    _parameter_constraints = _VariationalBase._parameter_constraints
 
     def __init__(
         self,
@@ -136,8 +177,7 @@ class ConditionalAutoencoder(GenerativeMixin, BaseAutoencoder):
                 scale = conditions.std(axis=0)
                 self.condition_scale_ = np.where(scale > 0, scale, 1.0)
             else:
-                labels = column_or_1d(y, warn=True)
-                self.classes_, counts = np.unique(labels, return_counts=True)
+                self.classes_, counts = _class_labels(y)
                 self.class_prior_ = counts / counts.sum()
                 self.condition_mean_ = self.condition_scale_ = None
         conditions = self._encode_condition(y, n_samples)
@@ -155,17 +195,7 @@ class ConditionalAutoencoder(GenerativeMixin, BaseAutoencoder):
                 )
             conditions = (conditions - self.condition_mean_) / self.condition_scale_
         else:
-            labels = np.atleast_1d(np.asarray(y, dtype=self.classes_.dtype))
-            if labels.ndim != 1:
-                labels = column_or_1d(labels)
-            index = np.searchsorted(self.classes_, labels)
-            index = np.clip(index, 0, len(self.classes_) - 1)
-            unknown = self.classes_[index] != labels
-            if np.any(unknown):
-                raise ValueError(
-                    f"y contains labels not seen in fit: {np.unique(labels[unknown])[:5].tolist()}; "
-                    f"known: {self.classes_[:10].tolist()}."
-                )
+            index = self._class_index(y)
             conditions = np.eye(len(self.classes_))[index]
         if broadcast and len(conditions) == 1:
             conditions = np.repeat(conditions, n_samples, axis=0)
@@ -175,6 +205,34 @@ class ConditionalAutoencoder(GenerativeMixin, BaseAutoencoder):
                 "condition per row."
             )
         return conditions.astype(np.float32)
+
+    def _class_index(self, y):
+        """Index in ``classes_`` of each label of ``y``; an error for any other label."""
+        labels = np.atleast_1d(np.asarray(y))
+        if labels.ndim != 1:
+            labels = column_or_1d(labels)
+        if labels.dtype.kind == "f" and np.isnan(labels).any():
+            raise ValueError("y contains NaN; pass a class label seen in fit for every row.")
+        # Labels are compared as they are, never cast to the classes' dtype:
+        # a cast would truncate "dogs" to "dog" or round 1.5 to 1.
+        numeric = labels.dtype.kind in "biuf" and self.classes_.dtype.kind in "biuf"
+        text = labels.dtype.kind in "US" and self.classes_.dtype.kind in "US"
+        if numeric or text:
+            index = np.clip(np.searchsorted(self.classes_, labels), 0, len(self.classes_) - 1)
+            unknown = self.classes_[index] != labels
+        else:
+            lookup = {_label_key(c): i for i, c in enumerate(self.classes_.tolist())}
+            found = [lookup.get(_label_key(v), -1) for v in labels.tolist()]
+            index = np.asarray(found, dtype=np.intp)
+            unknown = index < 0
+        if np.any(unknown):
+            seen = list(dict.fromkeys(labels[unknown].tolist()))
+            raise ValueError(
+                f"y contains labels not seen in fit: {seen[:5]!r}; the classes are "
+                f"{self.classes_[:10].tolist()!r}"
+                + (" and more." if len(self.classes_) > 10 else ".")
+            )
+        return index
 
     def _require_y(self, y, method):
         if y is None:
@@ -199,15 +257,9 @@ class ConditionalAutoencoder(GenerativeMixin, BaseAutoencoder):
             condition_encoder=False,
         )
 
-    _init_from_data = VariationalAutoencoder._init_from_data
-
-    _loss = VariationalAutoencoder._loss
-    _objective = VariationalAutoencoder._objective
-    _validation_loss = VariationalAutoencoder._validation_loss
-
     def _sample_loss(self, module, X, y):
         if y is not None:
-            return VariationalAutoencoder._sample_loss(self, module, X, y)
+            return super()._sample_loss(module, X, y)
         eps = _fixed_draws(_SCORE_DRAWS, self.n_components_, X)
         # Without a condition: log sum_k p(k) exp(ELBO(x | k)) <= log p(x).
         log_prior = torch.as_tensor(np.log(self.class_prior_), dtype=X.dtype, device=X.device)
@@ -264,7 +316,7 @@ class ConditionalAutoencoder(GenerativeMixin, BaseAutoencoder):
         if y is None and self.classes_ is None:
             self._require_y(y, "score_samples")
         conditions = None if y is None else self._encode_condition(y, len(X), broadcast=True)
-        return self._score_samples(X, conditions)
+        return self._public_scores(X, conditions)
 
     def decision_function(self, X, y=None):
         """``score_samples(X, y) - offset_``; negative for outliers.

@@ -7,7 +7,7 @@ from numbers import Integral
 
 from sklearn.utils._param_validation import Interval
 
-from ._base import _INFERENCE_BUDGET, BaseAutoencoder, fill_doc
+from ._base import _INFERENCE_BUDGET, BaseAutoencoder, _layer_sizes, fill_doc
 from .nn import ConvAutoencoder
 
 
@@ -43,6 +43,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
     image_shape_ : tuple of int
         ``(channels, height, width)`` used.
 {common_attributes}
+
     See Also
     --------
     Autoencoder : Fully connected layers, for tabular data.
@@ -133,23 +134,30 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
             )
         return tuple(int(v) for v in shape)
 
-    def _build_module(self, n_features):
+    _network_params = (
+        *BaseAutoencoder._network_params, "image_shape", "channels", "kernel_size")
+
+    def _check_params(self):
+        super()._check_params()
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
-        if not all(isinstance(c, Integral) and c > 0 for c in self.channels):
-            raise ValueError(f"channels must hold positive integers, got {self.channels!r}.")
+        if len(self.channels):
+            _layer_sizes("channels", self.channels)
+
+    def _build_module(self, n_features):
         self.image_shape_ = self._resolve_image_shape(n_features)
         return ConvAutoencoder(
             self.image_shape_,
             self.n_components_,
-            channels=tuple(self.channels),
+            channels=tuple(int(c) for c in self.channels),
             kernel_size=self.kernel_size,
             hidden_layer_sizes=self.hidden_layer_sizes_,
             activation=self.activation,
         )
 
-    def _chunk_rows(self, n_features):
+    def _chunk_rows(self, n_features, module):
         # The first feature maps are the widest layer: channels[0] x H/2 x W/2.
         _, height, width = self.image_shape_
-        first = self.channels[0] * ((height + 1) // 2) * ((width + 1) // 2) if len(self.channels) else 0
+        channels = module.channels  # the network's own, not the parameter
+        first = channels[0] * ((height + 1) // 2) * ((width + 1) // 2) if channels else 0
         return max(1, _INFERENCE_BUDGET // max(n_features, first, 1))

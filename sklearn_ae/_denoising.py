@@ -56,6 +56,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         Per-feature minimum and maximum of the standardised training rows,
         the pepper and salt values.
 {common_attributes}
+
     See Also
     --------
     Autoencoder : The same network trained without corruption.
@@ -131,7 +132,8 @@ class DenoisingAutoencoder(BaseAutoencoder):
         self.noise_level = noise_level
         self.clip = clip
 
-    def _build_module(self, n_features):
+    def _check_params(self):
+        super()._check_params()
         if self.noise != "gaussian" and self.noise_level > 1:
             raise ValueError(
                 f"noise_level is a share of entries for noise={self.noise!r} and "
@@ -141,6 +143,8 @@ class DenoisingAutoencoder(BaseAutoencoder):
             len(self.clip) == 2 and float(self.clip[0]) < float(self.clip[1])
         ):
             raise ValueError(f"clip must be a pair (low, high) with low < high, got {self.clip!r}.")
+
+    def _build_module(self, n_features):
         return MLPAutoencoder(
             n_features, self.n_components_, self.hidden_layer_sizes_, self.activation
         )
@@ -171,7 +175,8 @@ class DenoisingAutoencoder(BaseAutoencoder):
         low = high = None
         if self.noise == "salt_pepper":
             low, high = self._salt_pepper_values(X)
-        noisy = corrupt(X, self.noise, self.noise_level, low, high)
+        noisy = corrupt(
+            X, self.noise, self.noise_level, low, high, generator=self._train_generator)
         if self.clip is not None:
             noisy = noisy.clamp(float(self.clip[0]), float(self.clip[1]))
         return torch.nn.functional.mse_loss(module(noisy), X)

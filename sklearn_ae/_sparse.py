@@ -40,6 +40,7 @@ class SparseAutoencoder(BaseAutoencoder):
     module_ : MLPAutoencoder
         The trained torch module, with a logistic ("kl") or ReLU ("l1") code.
 {common_attributes}
+
     See Also
     --------
     Autoencoder : The same network without the penalty, and a linear code.
@@ -60,6 +61,8 @@ class SparseAutoencoder(BaseAutoencoder):
         "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
         "sparsity_weight": [Interval(Real, 0, None, closed="left")],
     }
+
+    _network_params = (*BaseAutoencoder._network_params, "sparsity")
 
     def __init__(
         self,

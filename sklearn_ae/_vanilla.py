@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from numbers import Real
-
-from sklearn.utils._param_validation import Interval, StrOptions
-
 from ._base import BaseAutoencoder, fill_doc
+from ._outlier import OutlierScoreMixin
 from .nn import MLPAutoencoder
 
 
 @fill_doc
-class Autoencoder(BaseAutoencoder):
+class Autoencoder(OutlierScoreMixin, BaseAutoencoder):
 
     """Fully connected autoencoder with scikit-learn's transformer and outlier API.
 
@@ -67,6 +64,10 @@ class Autoencoder(BaseAutoencoder):
     module_ : MLPAutoencoder
         The trained torch module.
 {common_attributes}
+    outlier_score_ : str
+        The ``outlier_score`` the fit learnt its score for; what
+        :meth:`score_samples` computes until the next fit, whatever
+        ``outlier_score`` is set to meanwhile.
     error_scale_ : ndarray of shape (n_features_in_,)
         Mean squared training error of each standardised feature
         (``outlier_score="combined"`` only).
@@ -113,8 +114,7 @@ class Autoencoder(BaseAutoencoder):
 
     _parameter_constraints = {
         **BaseAutoencoder._parameter_constraints,
-        "outlier_score": [StrOptions({"combined", "reconstruction"})],
-        "refit_fraction": [Interval(Real, 0, 0.5, closed="left")],
+        **OutlierScoreMixin._outlier_parameter_constraints,
     }
 
     def __init__(

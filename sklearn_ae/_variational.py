@@ -24,8 +24,50 @@ def _fixed_draws(n_draws, n_components, like):
     return eps.to(device=like.device, dtype=like.dtype)
 
 
+class _VariationalBase(BaseAutoencoder):
+    """What the variational estimators share: the ELBO as loss and score.
+
+    A subclass's module has ``negative_elbo(X, c, eps=, beta=, generator=)``;
+    ``y`` is the condition (None for the unconditional model).
+    """
+
+    _parameter_constraints = {
+        **BaseAutoencoder._parameter_constraints,
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+    }
+
+    _network_params = (*BaseAutoencoder._network_params, "likelihood")
+
+    def _init_from_data(self, X):
+        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                "likelihood='bernoulli' needs every value in [0, 1] as the network "
+                "sees it: scale X to [0, 1] and pass standardize=False (now "
+                f"standardize={self.standardize})."
+            )
+
+    def _objective(self, module, X, y):
+        # Per feature, so learning rates and tol mean what they mean for the
+        # other estimators whatever the width of X.
+        return module.negative_elbo(
+            X, y, beta=self.beta, generator=self._train_generator) / X.shape[1]
+
+    def _loss(self, module, X, y):
+        return self._objective(module, X, y).mean()
+
+    def _validation_loss(self, module, X, y):
+        # One fixed draw: the same noise every epoch, so epochs compare.
+        eps = _fixed_draws(1, self.n_components_, X)
+        return module.negative_elbo(X, y, eps=eps, beta=self.beta) / X.shape[1]
+
+    def _sample_loss(self, module, X, y):
+        return module.negative_elbo(X, y, eps=_fixed_draws(_SCORE_DRAWS, self.n_components_, X))
+
+
+
 @fill_doc
-class VariationalAutoencoder(GenerativeMixin, BaseAutoencoder):
+class VariationalAutoencoder(GenerativeMixin, _VariationalBase):
     """Variational autoencoder (VAE), with the beta-VAE weight ``beta``.
 
     The encoder maps a row to a Gaussian posterior over codes, the decoder a
@@ -59,6 +101,7 @@ class VariationalAutoencoder(GenerativeMixin, BaseAutoencoder):
     module_ : VariationalModule
         The trained torch module.
 {common_attributes}
+
     See Also
     --------
     Autoencoder : Deterministic codes, squared-error scores.
@@ -75,11 +118,7 @@ class VariationalAutoencoder(GenerativeMixin, BaseAutoencoder):
     (2,)
     """
 
-    _parameter_constraints = {
-        **BaseAutoencoder._parameter_constraints,
-        "beta": [Interval(Real, 0, None, closed="left")],
-        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
-    }
+    _parameter_constraints = _VariationalBase._parameter_constraints
 
     def __init__(
         self,
@@ -138,30 +177,6 @@ class VariationalAutoencoder(GenerativeMixin, BaseAutoencoder):
             self.activation,
             likelihood=self.likelihood,
         )
-
-    def _init_from_data(self, X):
-        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
-            raise ValueError(
-                "likelihood='bernoulli' needs every value in [0, 1] as the network "
-                "sees it: scale X to [0, 1] and pass standardize=False (now "
-                f"standardize={self.standardize})."
-            )
-
-    def _objective(self, module, X, y):
-        # Per feature, so learning rates and tol mean what they mean for the
-        # other estimators whatever the width of X.
-        return module.negative_elbo(X, y, beta=self.beta) / X.shape[1]
-
-    def _loss(self, module, X, y):
-        return self._objective(module, X, y).mean()
-
-    def _validation_loss(self, module, X, y):
-        # One fixed draw: the same noise every epoch, so epochs compare.
-        eps = _fixed_draws(1, self.n_components_, X)
-        return module.negative_elbo(X, y, eps=eps, beta=self.beta) / X.shape[1]
-
-    def _sample_loss(self, module, X, y):
-        return module.negative_elbo(X, y, eps=_fixed_draws(_SCORE_DRAWS, self.n_components_, X))
 
     def score_samples(self, X):
         """ELBO of each row, in nats: higher is more normal.

@@ -140,6 +140,7 @@ def corrupt(
     level: float,
     low: torch.Tensor | None = None,
     high: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Corrupted copy of ``x`` for denoising training.
 
@@ -154,20 +155,24 @@ def corrupt(
         Standard deviation or share of corrupted entries.
     low, high : torch.Tensor of shape (n_features,), optional
         Per-feature pepper and salt values (default 0 and 1).
+    generator : torch.Generator, optional
+        Source of the noise, on ``x``'s device; torch's global generator
+        when None.
 
     Returns
     -------
     torch.Tensor of the shape of ``x``
     """
+    draw = dict(generator=generator, device=x.device, dtype=x.dtype)
     if noise == "gaussian":
-        return x + level * torch.randn_like(x)
-    hit = torch.rand_like(x) < level
+        return x + level * torch.randn(x.shape, **draw)
+    hit = torch.rand(x.shape, **draw) < level
     if noise == "masking":
         return x.masked_fill(hit, 0.0)
     if noise == "salt_pepper":
         low = torch.zeros_like(x[0]) if low is None else low
         high = torch.ones_like(x[0]) if high is None else high
-        salt = torch.rand_like(x) < 0.5
+        salt = torch.rand(x.shape, **draw) < 0.5
         extreme = torch.where(salt, high.expand_as(x), low.expand_as(x))
         return torch.where(hit, extreme, x)
     raise ValueError(f"unknown noise {noise!r}")
@@ -194,11 +199,18 @@ def soft_clamp(x: torch.Tensor, low: float, high: float) -> torch.Tensor:
 
 
 def reparameterize(
-    mu: torch.Tensor, log_var: torch.Tensor, eps: torch.Tensor | None = None
+    mu: torch.Tensor,
+    log_var: torch.Tensor,
+    eps: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Draw ``mu + sigma * eps`` with ``eps`` standard normal (drawn if not given)."""
+    """Draw ``mu + sigma * eps`` with ``eps`` standard normal (drawn if not given).
+
+    ``eps`` is drawn from ``generator`` (on ``mu``'s device) when given, else
+    from torch's global generator.
+    """
     if eps is None:
-        eps = torch.randn_like(mu)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + torch.exp(0.5 * log_var) * eps
 
 
@@ -309,7 +321,7 @@ class VariationalModule(nn.Module):
         log_var = soft_clamp(self.decoder_log_var, *self.DECODER_LOG_VAR_BOUNDS)
         return gaussian_nll(x, out, log_var.expand_as(out))
 
-    def negative_elbo(self, x, c=None, eps=None, beta=1.0):
+    def negative_elbo(self, x, c=None, eps=None, beta=1.0, generator=None):
         """-ELBO per row: reconstruction NLL plus ``beta`` times the KL term.
 
         Parameters
@@ -321,6 +333,9 @@ class VariationalModule(nn.Module):
             deterministic and independent of the batch; one fresh draw per row
             when None (training).
         beta : float, default=1.0
+        generator : torch.Generator, optional
+            Source of the per-row draws when ``eps`` is None (on ``x``'s
+            device); torch's global generator when None.
 
         Returns
         -------
@@ -329,7 +344,7 @@ class VariationalModule(nn.Module):
         mu, log_var = self.encode_distribution(x, c)
         kl = gaussian_kl(mu, log_var)
         if eps is None:
-            nll = self.nll(x, reparameterize(mu, log_var), c)
+            nll = self.nll(x, reparameterize(mu, log_var, generator=generator), c)
         else:
             nll = torch.stack(
                 [self.nll(x, reparameterize(mu, log_var, e.expand_as(mu)), c) for e in eps]
@@ -384,6 +399,7 @@ class ConvAutoencoder(nn.Module):
         super().__init__()
         c_in, height, width = (int(v) for v in image_shape)
         self.image_shape = (c_in, height, width)
+        self.channels = tuple(channels)
         channels = [int(c) for c in channels]
         pad = kernel_size // 2
         heights = _conv_sizes(height, len(channels))
@@ -467,7 +483,7 @@ def prior_sample(
         +2 and -2 on each axis.
     n_samples, n_components : int
     generator : torch.Generator, optional
-        CPU generator; the global RNG when None.
+        Source of the draws, on its own device; the global RNG when None.
     device, dtype : optional
         Where and in which precision to return the draws.
 
@@ -476,9 +492,9 @@ def prior_sample(
     torch.Tensor of shape (n_samples, n_components)
     """
     shape = (n_samples, n_components)
-    # Drawn where the generator lives: on the target device when there is
-    # none, so a training step does not copy its draws from host to GPU.
-    where = dict(generator=generator, device="cpu" if generator is not None else device)
+    # Drawn where the generator lives (on the target device when there is
+    # none), so a training step does not copy its draws from host to GPU.
+    where = dict(generator=generator, device=generator.device if generator is not None else device)
     if prior == "normal":
         z = torch.randn(shape, **where)
     elif prior == "uniform":
