@@ -5,6 +5,8 @@ from ._base import BaseAutoencoder
 from ._conditional import ConditionalAutoencoder
 from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
+from ._export import to_onnx
+from ._persistence import load, save
 from ._sparse import SparseAutoencoder
 from ._vanilla import Autoencoder
 from ._variational import VariationalAutoencoder
@@ -18,6 +20,9 @@ __all__ = [
     "DenoisingAutoencoder",
     "SparseAutoencoder",
     "VariationalAutoencoder",
+    "load",
+    "save",
+    "to_onnx",
 ]
 
 __version__ = "0.1.0"

@@ -628,7 +628,9 @@ class BaseAutoencoder(
         with denormals_flushed(device.type == "cpu"):
             optimizers = self._make_optimizers(module, batch_size)
             if warm:
-                for optimizer, state in zip(optimizers, self._optimizer_state):
+                # Absent from models pickled or saved with warm_start=False:
+                # Adam then starts afresh.
+                for optimizer, state in zip(optimizers, getattr(self, "_optimizer_state", [])):
                     # Moments carry over; the rates are this fit's (a finished
                     # cosine schedule saved rates near zero).
                     rates = [group["lr"] for group in optimizer.param_groups]
@@ -1026,9 +1028,14 @@ class BaseAutoencoder(
         # machine without one.
         if "module_" in state:
             state["module_"] = copy.deepcopy(state["module_"]).to("cpu")
+        if self.warm_start:
             state["_optimizer_state"] = [
                 _optimizer_state_to_cpu(s) for s in state.get("_optimizer_state", [])
             ]
+        else:
+            # Adam's moments are twice the weights and serve only a later warm
+            # start: without them a pickle is about a third of the size.
+            state.pop("_optimizer_state", None)
         if "device_" in state:
             state["device_"] = str(state["device_"])
         return state

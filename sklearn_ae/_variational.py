@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,10 +19,15 @@ from .nn import VariationalModule, gaussian_nll
 _SCORE_DRAWS = 16
 
 
-def _fixed_draws(n_draws, n_components, like):
+@functools.lru_cache(maxsize=16)
+def _standard_normal_draws(n_draws, n_components):
     generator = torch.Generator().manual_seed(0)
-    eps = torch.randn(n_draws, n_components, generator=generator, dtype=torch.float64)
-    return eps.to(device=like.device, dtype=like.dtype)
+    return torch.randn(n_draws, n_components, generator=generator, dtype=torch.float64)
+
+
+def _fixed_draws(n_draws, n_components, like):
+    # Cached: drawn once, and a constant to graph exporters (to_onnx).
+    return _standard_normal_draws(n_draws, n_components).to(device=like.device, dtype=like.dtype)
 
 
 class _VariationalBase(BaseAutoencoder):

@@ -1,0 +1,168 @@
+"""Export a fitted estimator's encoder, decoder or outlier score to ONNX.
+
+The exported graph takes rows in the units the estimator was fitted on and
+includes everything between them and the answer (the standardisation, the
+network, the score's normalisation), so a server needs onnxruntime only:
+no Python training code, no torch.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["to_onnx"]
+
+_METHODS = ("transform", "inverse_transform", "score_samples")
+
+
+def _buffer(value):
+    return torch.as_tensor(np.asarray(value), dtype=torch.float32)
+
+
+class _Graph(torch.nn.Module):
+    """One method of a fitted estimator as a float32 torch module on the CPU."""
+
+    def __init__(self, estimator, method):
+        super().__init__()
+        self.estimator = estimator
+        self.method = method
+        self.module = _cpu_copy(estimator.module_)
+        self.register_buffer("mean", _buffer(estimator.mean_))
+        self.register_buffer("scale", _buffer(estimator.scale_))
+        self.combined = getattr(estimator, "outlier_score_", None) == "combined"
+        if method == "score_samples" and self.combined:
+            self._combined_buffers(estimator)
+        if method == "score_samples":
+            # One eager call first, so that what a score computes once and
+            # caches (the VAE's fixed draws) is a constant in the graph.
+            with torch.no_grad():
+                estimator._sample_loss(self.module, torch.zeros(1, estimator.n_features_in_), None)
+
+    def _combined_buffers(self, est):
+        for name in ("error_scale_", "input_center_", "code_mean_", "code_scale_",
+                     "score_center_", "score_scale_"):
+            self.register_buffer(name.rstrip("_"), _buffer(getattr(est, name)))
+        gmm = est.code_density_
+        self.has_density = gmm is not None
+        if self.has_density:
+            # log N(z; mu_k, Sigma_k) = sum log diag(L_k) - |(z - mu_k) L_k|^2 / 2
+            # - d/2 log(2 pi), with L_k the Cholesky factor of the precision,
+            # as GaussianMixture.score_samples computes it.
+            self.register_buffer("gmm_means", _buffer(gmm.means_))
+            self.register_buffer("gmm_prec_chol", _buffer(gmm.precisions_cholesky_))
+            log_det = np.log(np.diagonal(gmm.precisions_cholesky_, axis1=1, axis2=2)).sum(1)
+            constant = np.log(gmm.weights_) + log_det - 0.5 * gmm.means_.shape[1] * math.log(
+                2 * math.pi)
+            self.register_buffer("gmm_constant", _buffer(constant))
+
+    def _density(self, Z):
+        z = (Z - self.code_mean) / self.code_scale
+        diff = z[:, None, :] - self.gmm_means[None]  # (n, k, d)
+        y = torch.einsum("nkd,kde->nke", diff, self.gmm_prec_chol)
+        return torch.logsumexp(self.gmm_constant - 0.5 * y.square().sum(-1), dim=1)
+
+    def forward(self, X, conditions=None):
+        est = self.estimator
+        if self.method == "inverse_transform":
+            return est._decode_batch(self.module, X, conditions) * self.scale + self.mean
+        A = (X - self.mean) / self.scale
+        if self.method == "transform":
+            return est._encode_batch(self.module, A, None)
+        if not self.combined:
+            return -est._sample_loss(self.module, A, None)
+        Z = est._encode_batch(self.module, A, None)
+        error = ((est._decode_batch(self.module, Z, None) - A).square() / self.error_scale).mean(1)
+        distance = (A - self.input_center).square().mean(1)
+        density = self._density(Z) if self.has_density else torch.zeros_like(error)
+        parts = torch.stack([error, -density, distance], dim=1)
+        return -((parts - self.score_center) / self.score_scale).sum(1)
+
+
+def _cpu_copy(module):
+    import copy
+
+    return copy.deepcopy(module).to("cpu", torch.float32).eval()
+
+
+def to_onnx(estimator, method="transform", path=None):
+    """Export one method of a fitted estimator as an ONNX model.
+
+    The graph computes, in float32, what the method computes: it takes rows
+    in the units of ``fit`` (a float32 input named ``X`` with any number of
+    rows) and returns ``Y``.
+
+    Parameters
+    ----------
+    estimator : BaseAutoencoder
+        A fitted estimator of this library.
+    method : {"transform", "inverse_transform", "score_samples"}, default="transform"
+        The method to export: the encoder (rows to codes), the decoder (codes
+        to rows in X's units) or the outlier score (higher is more normal;
+        ``decision_function`` is it minus ``estimator.offset_``). For
+        :class:`~sklearn_ae.ConditionalAutoencoder`, "inverse_transform" takes
+        a second input ``conditions``: the one-hot rows of the labels in the
+        order of ``classes_``, or the numeric condition rows standardised
+        with ``condition_mean_`` and ``condition_scale_``; "score_samples" is
+        the score without conditions.
+    path : str or os.PathLike, optional
+        Where to write the model; not written when None.
+
+    Returns
+    -------
+    model : onnx.ModelProto
+        The model, ready for ``onnxruntime.InferenceSession(model.SerializeToString())``.
+
+    Examples
+    --------
+    >>> import numpy as np, onnxruntime
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae import Autoencoder, to_onnx
+    >>> X = load_digits().data.astype(np.float32)
+    >>> ae = Autoencoder(n_components=8, max_iter=3, random_state=0).fit(X)
+    >>> session = onnxruntime.InferenceSession(to_onnx(ae).SerializeToString())
+    >>> codes = session.run(None, {"X": X[:5]})[0]
+    >>> bool(np.allclose(codes, ae.transform(X[:5]), atol=1e-5))
+    True
+    """
+    try:
+        import onnx  # noqa: F401
+        import onnxscript  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "to_onnx needs onnx and onnxscript: pip install 'sklearn_ae[onnx]'."
+        ) from exc
+    check_is_fitted(estimator)
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
+    graph = _Graph(estimator, method).eval()
+    rows = torch.export.Dim("rows", min=1)
+    width = estimator.n_components_ if method == "inverse_transform" else estimator.n_features_in_
+    inputs = (torch.zeros(2, width),)
+    names = ["X"]
+    shapes = [{0: rows}]
+    if method == "inverse_transform" and hasattr(estimator, "_encode_condition"):
+        n_conditions = (len(estimator.classes_) if estimator.classes_ is not None
+                        else len(estimator.condition_mean_))
+        inputs += (torch.zeros(2, n_conditions),)
+        names.append("conditions")
+        shapes.append({0: rows})
+    with warnings.catch_warnings(), torch.no_grad():
+        # The exporter reports its own internals (deprecations of its
+        # dependencies, operators it skips); none is about this model.
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(
+            graph, inputs, dynamo=True, input_names=names, output_names=["Y"],
+            dynamic_shapes=tuple(shapes), verbose=False, optimize=True,
+        )
+    model = program.model_proto
+    if path is not None:
+        import onnx
+
+        onnx.save(model, os.fspath(path))
+    return model

@@ -1,0 +1,324 @@
+"""Saving and loading fitted estimators without pickle.
+
+A model file is one `safetensors <https://huggingface.co/docs/safetensors>`_
+file: the network's weights and every fitted array as tensors, and
+everything else (the class name, its parameters, fitted scalars, the
+library version, a checksum) as JSON in the file's metadata. Loading parses
+JSON and copies tensors: nothing in the file is ever executed, unlike a
+pickle, so a model from an untrusted source cannot run code on load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["load", "save"]
+
+_FORMAT = "sklearn_ae.model"
+_FORMAT_VERSION = 1
+_METADATA_KEY = "sklearn_ae"
+
+# Caches rebuilt on demand, and the generator of a fit in progress.
+_TRANSIENT = {"_salt_pepper", "_train_generator"}
+
+# Fitted scikit-learn estimators a model may hold (the combined outlier
+# score's code density), rebuilt from their attributes by name. Only these.
+_NESTED_ESTIMATORS = {"sklearn.mixture.GaussianMixture"}
+
+
+def _safetensors():
+    try:
+        import safetensors
+        import safetensors.torch
+    except ImportError as exc:
+        raise ImportError(
+            "save() and load() need safetensors: pip install 'sklearn_ae[persist]'."
+        ) from exc
+    return safetensors
+
+
+def _version():
+    from . import __version__
+
+    return __version__
+
+
+class _Encoder:
+    """Turns fitted state into JSON-able values and named tensors."""
+
+    def __init__(self):
+        self.tensors = {}
+
+    def tensor(self, key, value):
+        # A copy: safetensors refuses tensors that share memory.
+        self.tensors[key] = value.detach().to("cpu").clone().contiguous()
+        return key
+
+    def __call__(self, value, key):
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        if isinstance(value, (int, float)):
+            return value
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, torch.device):
+            return {"__device__": str(value)}
+        if isinstance(value, torch.Tensor):
+            return {"__tensor__": self.tensor(key, value)}
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind in "biuf":
+                array = np.ascontiguousarray(value)
+                return {"__ndarray__": self.tensor(key, torch.from_numpy(array.copy())),
+                        "dtype": array.dtype.str}
+            if value.dtype.kind in "USO":  # labels, feature names
+                return {"__ndarray_list__": [self(v, f"{key}.{i}")
+                                             for i, v in enumerate(value.tolist())],
+                        "dtype": value.dtype.str if value.dtype.kind != "O" else "O",
+                        "shape": list(value.shape)}
+        if isinstance(value, tuple):
+            return {"__tuple__": [self(v, f"{key}.{i}") for i, v in enumerate(value)]}
+        if isinstance(value, list):
+            return [self(v, f"{key}.{i}") for i, v in enumerate(value)]
+        if isinstance(value, dict):
+            return {"__items__": [[self(k, f"{key}.k{i}"), self(v, f"{key}.{i}")]
+                                  for i, (k, v) in enumerate(value.items())]}
+        if isinstance(value, np.random.RandomState):
+            # Consumed during the fit; a loaded model never draws from it.
+            return None
+        if isinstance(value, torch.nn.Module):
+            for name, tensor in value.state_dict().items():
+                self.tensor(f"{key}/{name}", tensor)
+            return {"__module__": key}
+        name = f"{type(value).__module__.split('._')[0]}.{type(value).__qualname__}"
+        if name in _NESTED_ESTIMATORS:
+            params = {k: self(v, f"{key}.params.{k}") for k, v in value.get_params().items()}
+            state = {k: self(v, f"{key}.{k}") for k, v in vars(value).items()
+                     if k not in params}
+            return {"__estimator__": name, "params": params, "state": state}
+        raise TypeError(f"cannot save an attribute {key!r} of type {type(value).__name__}")
+
+
+class _Decoder:
+    """The inverse of :class:`_Encoder`."""
+
+    def __init__(self, tensors):
+        self.tensors = tensors
+        self.modules = []
+
+    def __call__(self, value):
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if "__device__" in value:
+            return torch.device(value["__device__"])
+        if "__tensor__" in value:
+            return self.tensors[value["__tensor__"]]
+        if "__ndarray__" in value:
+            array = self.tensors[value["__ndarray__"]].numpy()
+            return array.astype(np.dtype(value["dtype"]), copy=False)
+        if "__ndarray_list__" in value:
+            items = [self(v) for v in value["__ndarray_list__"]]
+            array = np.empty(len(items), dtype=object)
+            array[:] = items
+            if value["dtype"] != "O":
+                array = array.astype(np.dtype(value["dtype"]))
+            return array.reshape(value["shape"])
+        if "__tuple__" in value:
+            return tuple(self(v) for v in value["__tuple__"])
+        if "__items__" in value:
+            return {_hashable(self(k)): self(v) for k, v in value["__items__"]}
+        if "__module__" in value:
+            prefix = value["__module__"] + "/"
+            return _PendingModule({k[len(prefix):]: t for k, t in self.tensors.items()
+                                   if k.startswith(prefix)})
+        if "__estimator__" in value:
+            if value["__estimator__"] not in _NESTED_ESTIMATORS:
+                raise ValueError(f"the file names an unknown estimator {value['__estimator__']!r}")
+            from sklearn.mixture import GaussianMixture
+
+            estimator = GaussianMixture(**{k: self(v) for k, v in value["params"].items()})
+            for k, v in value["state"].items():
+                setattr(estimator, k, self(v))
+            return estimator
+        raise ValueError(f"the file holds a value this version cannot read: {sorted(value)}")
+
+
+def _hashable(key):
+    return tuple(key) if isinstance(key, list) else key
+
+
+class _PendingModule:
+    """A module's weights, built into the module once the estimator is restored."""
+
+    def __init__(self, state_dict):
+        self.state_dict = state_dict
+
+
+def _checksum(tensors, header):
+    digest = hashlib.sha256(header.encode())
+    for key in sorted(tensors):
+        tensor = tensors[key]
+        digest.update(key.encode())
+        digest.update(str(tensor.dtype).encode())
+        digest.update(str(tuple(tensor.shape)).encode())
+        digest.update(tensor.reshape(-1).contiguous().view(torch.uint8).numpy().tobytes()
+                      if tensor.numel() else b"")
+    return digest.hexdigest()
+
+
+def save(estimator, path, *, include_optimizer=None):
+    """Save a fitted estimator to a safetensors file, without pickle.
+
+    Parameters
+    ----------
+    estimator : BaseAutoencoder
+        A fitted estimator of this library.
+    path : str or os.PathLike
+        File to write (conventionally ``*.safetensors``); overwritten.
+    include_optimizer : bool or None, default=None
+        Also save the optimiser's state (Adam's moments, about twice the
+        weights' size), which a later ``warm_start`` fit continues from.
+        None: only when the estimator has ``warm_start=True``. Without it,
+        a warm start after :func:`load` starts Adam afresh.
+
+    Returns
+    -------
+    path : str
+        The path written.
+
+    See Also
+    --------
+    load : Read the file back.
+    """
+    save_file = _safetensors().torch.save_file
+
+    from .utils import all_estimators
+
+    if type(estimator) not in dict(all_estimators()).values():
+        raise TypeError(
+            f"save() takes an estimator of sklearn_ae, got {type(estimator).__name__}."
+        )
+    check_is_fitted(estimator)
+    if include_optimizer is None:
+        include_optimizer = bool(estimator.warm_start)
+    encode = _Encoder()
+    params = estimator.get_params(deep=False)
+    skip = set(params) | _TRANSIENT | ({"_optimizer_state"} if not include_optimizer else set())
+    document = {
+        "format": _FORMAT,
+        "format_version": _FORMAT_VERSION,
+        "sklearn_ae_version": _version(),
+        "class": type(estimator).__name__,
+        "params": {k: encode(v, f"params.{k}") for k, v in params.items()},
+        "state": {k: encode(v, k) for k, v in vars(estimator).items() if k not in skip},
+    }
+    header = json.dumps(document, sort_keys=True)
+    metadata = {_METADATA_KEY: header, "checksum": _checksum(encode.tensors, header)}
+    path = os.fspath(path)
+    save_file(encode.tensors, path, metadata=metadata)
+    return path
+
+
+def load(path, *, device=None):
+    """Load an estimator saved with :func:`save`; no code from the file runs.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :func:`save`.
+    device : str or None, default=None
+        Where to put the network: None keeps the device it was fitted on when
+        this machine has it, else the CPU (a GPU-fitted model loads on a
+        machine without one); or ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
+
+    Returns
+    -------
+    estimator : BaseAutoencoder
+        The fitted estimator, giving the same outputs as the one saved.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a model file of this library, was truncated or
+        modified after it was written, or names an unknown estimator.
+
+    See Also
+    --------
+    save : Write a fitted estimator.
+    """
+    safetensors = _safetensors()
+    SafetensorError, safe_open = safetensors.SafetensorError, safetensors.safe_open
+
+    from ._training import forked_rng, resolve_device
+    from .utils import all_estimators
+
+    path = os.fspath(path)
+    try:
+        with safe_open(path, framework="pt") as handle:
+            metadata = handle.metadata() or {}
+            tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(
+            f"{path!r} is not a readable model file (truncated or not safetensors): {exc}"
+        ) from exc
+    header = metadata.get(_METADATA_KEY)
+    if header is None:
+        raise ValueError(f"{path!r} is a safetensors file but not one written by sklearn_ae.save.")
+    if metadata.get("checksum") != _checksum(tensors, header):
+        raise ValueError(
+            f"{path!r} does not match the checksum written with it: the file was "
+            "modified or damaged after it was saved."
+        )
+    document = json.loads(header)
+    if document.get("format") != _FORMAT or document.get("format_version", 0) > _FORMAT_VERSION:
+        raise ValueError(
+            f"{path!r} holds format {document.get('format')!r} version "
+            f"{document.get('format_version')!r}; this sklearn_ae reads {_FORMAT!r} up to "
+            f"version {_FORMAT_VERSION}."
+        )
+    if document["sklearn_ae_version"] != _version():
+        warnings.warn(
+            f"{path!r} was saved by sklearn_ae {document['sklearn_ae_version']} and is "
+            f"loaded by {_version()}; check its outputs.",
+            UserWarning,
+            stacklevel=2,
+        )
+    classes = dict(all_estimators())
+    if document["class"] not in classes:
+        raise ValueError(f"{path!r} names an unknown estimator {document['class']!r}.")
+    decode = _Decoder(tensors)
+    estimator = classes[document["class"]](
+        **{k: decode(v) for k, v in document["params"].items()})
+    pending = {}
+    for name, value in document["state"].items():
+        value = decode(value)
+        if isinstance(value, _PendingModule):
+            pending[name] = value
+        else:
+            setattr(estimator, name, value)
+    saved_device = estimator.device_
+    if device is None:
+        target = saved_device
+        if target.type == "cuda" and not (
+            torch.cuda.is_available() and (target.index or 0) < torch.cuda.device_count()
+        ):
+            target = torch.device("cpu")
+    else:
+        target = resolve_device(device)
+    for name, value in pending.items():
+        with forked_rng(0):
+            module = estimator._build_module(estimator.n_features_in_)
+        module.load_state_dict(value.state_dict, strict=True)
+        setattr(estimator, name, module.to(target))
+    estimator.device_ = target
+    return estimator

@@ -1,0 +1,62 @@
+"""ONNX export: onnxruntime gives what transform, inverse_transform and score_samples give."""
+
+import logging
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from sklearn_ae import Autoencoder, ConditionalAutoencoder, to_onnx
+from sklearn_ae.utils import all_estimators
+
+ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+
+CASES = [(cls, {}) for _, cls in all_estimators()] + [
+    (Autoencoder, {"outlier_score": "combined"})]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_exporter():
+    # torch's exporter logs what it skips (torchvision operators...).
+    logging.disable(logging.WARNING)
+    yield
+    logging.disable(logging.NOTSET)
+
+
+def run(model_proto, feed):
+    session = ort.InferenceSession(model_proto.SerializeToString())
+    return session.run(None, feed)[0]
+
+
+@pytest.mark.parametrize("cls, params", CASES, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_onnx_matches_the_estimator(cls, params, tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 16)).astype(np.float32)
+    y = np.arange(300) % 3
+    model = cls(hidden_layer_sizes=(8,), max_iter=3, random_state=0, **params)
+    model.fit(X, y) if cls is ConditionalAutoencoder else model.fit(X)
+    X_new = rng.normal(size=(37, 16)).astype(np.float32)  # another row count
+
+    assert_allclose(run(to_onnx(model, "transform"), {"X": X_new}), model.transform(X_new),
+                    rtol=1e-5, atol=1e-5)
+    Z = model.transform(X_new)
+    feed = {"X": Z}
+    if cls is ConditionalAutoencoder:
+        feed["conditions"] = np.eye(3, dtype=np.float32)[y[:37]]
+        expected = model.inverse_transform(Z, y[:37])
+    else:
+        expected = model.inverse_transform(Z)
+    assert_allclose(run(to_onnx(model, "inverse_transform"), feed), expected,
+                    rtol=1e-5, atol=1e-5)
+    path = tmp_path / "score.onnx"
+    to_onnx(model, "score_samples", path=path)
+    import onnx
+
+    scores = run(onnx.load(path), {"X": X_new})
+    assert_allclose(scores, model.score_samples(X_new), rtol=1e-5, atol=1e-5)
+
+
+def test_unknown_method_is_an_error():
+    model = Autoencoder(hidden_layer_sizes=(8,), max_iter=1).fit(np.eye(20))
+    with pytest.raises(ValueError, match="method must be one of"):
+        to_onnx(model, "predict")
