@@ -44,10 +44,6 @@ _ROWS_BUDGET = 1_600_000
 # float32 time with the same test error.
 _BF16_MIN_WIDTH = 256
 
-# Rows sampled to learn what a variant needs from the data (value ranges...)
-# when the data is sparse and densifying it whole is not an option.
-_INIT_ROWS = 10_000
-
 
 # Rows sampled to tell which features are mostly one value (their quartiles),
 # and to set offset_ for the plain reconstruction score: the share of rows a
@@ -402,7 +398,25 @@ class BaseAutoencoder(
         return module.decode(Z)
 
     def _init_from_data(self, X):
-        """Learn what a variant needs from the standardised training rows (a new fit only)."""
+        """Learn what a variant needs from the training rows ``X`` (a new fit only).
+
+        ``X`` is as the user passed it (dense or CSR, not standardised);
+        :meth:`_feature_range` gives each feature's range as the network
+        sees it without a standardised copy of X.
+        """
+
+    def _feature_range(self, X):
+        """Per-feature minimum and maximum of the standardised ``X``.
+
+        Standardising is increasing in each feature (``scale_ > 0``), so the
+        extremes are those of X, standardised: no copy of X is made.
+        """
+        low, high = X.min(axis=0), X.max(axis=0)
+        if sp.issparse(X):
+            low, high = low.toarray().ravel(), high.toarray().ravel()
+        low = (np.asarray(low, dtype=np.float64) - self.mean_) / self.scale_
+        high = (np.asarray(high, dtype=np.float64) - self.mean_) / self.scale_
+        return low.astype(X.dtype), high.astype(X.dtype)
 
     def _make_optimizers(self, module, batch_size):
         """Adam, with the L2 penalty ``alpha`` on weights but not on biases."""
@@ -508,7 +522,7 @@ class BaseAutoencoder(
             )
             self.hidden_layer_sizes_ = self._hidden_layer_sizes(n_features)
             self.mean_, self.scale_ = self._fit_scaling(X)
-            self._init_from_data(self._standardized_sample(X))
+            self._init_from_data(X)
         self.device_ = device
         self.precision_ = self._resolve_precision(device)
         n_train = n_samples if train_rows is None else len(train_rows)
@@ -585,17 +599,9 @@ class BaseAutoencoder(
         """Train the network (a copy of the fitted one when warm) on the rows of ``X``."""
 
         def to_device(rows):
-            part = X if rows is None else X[rows]
-            if sp.issparse(part):
-                return _SparseRows(part, self, device)
-            tensor = _as_tensor(self._standardized(part), device)
-            if not bool(torch.isfinite(tensor).all()):
-                raise ValueError(
-                    "X has values that overflow float32, the network's precision, "
-                    "after standardisation (largest |X| "
-                    f"{float(np.abs(part).max()):.3g}). Rescale X to a smaller range."
-                )
-            return tensor
+            if sp.issparse(X):
+                return _SparseRows(X if rows is None else X[rows], self, device)
+            return self._training_tensor(X, rows, device)
 
         def y_to_device(rows):
             if y is None:
@@ -785,12 +791,31 @@ class BaseAutoencoder(
             out /= self.scale_.astype(X.dtype, copy=False)
         return out
 
-    def _standardized_sample(self, X):
-        """Scaled training rows for :meth:`_init_from_data` (a sample when sparse)."""
-        if sp.issparse(X):
-            rows = np.random.RandomState(0).permutation(X.shape[0])[:_INIT_ROWS]
-            X = X[np.sort(rows)].toarray()
-        return self._standardized(X)
+    def _training_tensor(self, X, rows, device):
+        """Standardised float32 rows ``rows`` of dense ``X`` (all when None) on ``device``.
+
+        Built chunk by chunk into one float32 array, so the extra memory is
+        that array alone, whatever X's dtype; when nothing needs changing
+        (float32, no scaling, all rows) X itself is used without a copy.
+        """
+        no_op = not (np.any(self.mean_) or np.any(self.scale_ != 1.0))
+        if rows is None and no_op and X.dtype == np.float32:
+            return _as_tensor(X, device)
+        n_rows = X.shape[0] if rows is None else len(rows)
+        out = np.empty((n_rows, X.shape[1]), dtype=np.float32)
+        # Chunks of 1 M values: their two transient copies stay a few MB.
+        step = max(1, (1 << 20) // max(X.shape[1], 1))
+        for start in range(0, n_rows, step):
+            stop = min(start + step, n_rows)
+            chunk = X[start:stop] if rows is None else X[rows[start:stop]]
+            out[start:stop] = self._standardized(chunk)
+            if not np.isfinite(out[start:stop]).all():
+                raise ValueError(
+                    "X has values that overflow float32, the network's precision, "
+                    f"after standardisation (largest |X| {float(np.abs(chunk).max()):.3g}). "
+                    "Rescale X to a smaller range."
+                )
+        return torch.from_numpy(out).to(device)
 
     def _validation_loss_fn(self, module, X_val, y_val):
         """Mean per-row loss of the validation rows, as a device scalar."""
@@ -816,10 +841,11 @@ class BaseAutoencoder(
         widest = max(n_features, self.n_components_, *self.hidden_layer_sizes_)
         return max(1, _INFERENCE_BUDGET // widest)
 
-    def _apply(self, fn, A, y=None, standardize=True):
+    def _apply(self, fn, A, y=None, standardize=True, out_dtype=np.float64):
         """Run ``fn(module, A_chunk, y_chunk)`` over chunks of ``A`` on the device.
 
-        Returns a float64 numpy array with the chunks' results stacked.
+        Returns a numpy array with the chunks' results stacked, in
+        ``out_dtype`` (float64 when ``fn`` does not return one row per row).
         """
         module = self.module_
         module.eval()
@@ -834,6 +860,7 @@ class BaseAutoencoder(
             module = copy.deepcopy(module).to(torch.float64)
         chunk = self._chunk_rows(A.shape[1], module)
         out = []
+        filled = None  # the output, once its shape is known, when fn is per row
         overflowed = False
         with torch.inference_mode():
             for start in range(0, A.shape[0], chunk):
@@ -847,8 +874,15 @@ class BaseAutoencoder(
                     y_part = torch.as_tensor(y[start : start + chunk], device=self.device_)
                 tensor = _as_tensor(part, self.device_, dtype)
                 overflowed = overflowed or not bool(torch.isfinite(tensor).all())
-                result = fn(module, tensor, y_part)
-                out.append(result.to("cpu", torch.float64).numpy())
+                result = fn(module, tensor, y_part).to("cpu")
+                if start == 0 and result.shape[0] == tensor.shape[0]:
+                    # One row out per row in: fill one array in out_dtype
+                    # rather than stacking chunks and converting (3 copies).
+                    filled = np.empty((A.shape[0], *result.shape[1:]), dtype=out_dtype)
+                if filled is not None:
+                    filled[start : start + len(result)] = result.numpy()
+                else:
+                    out.append(result.to(torch.float64).numpy())
         if overflowed:
             warnings.warn(
                 f"X has values that overflow {np.dtype(dtype).name} in the network's "
@@ -857,7 +891,7 @@ class BaseAutoencoder(
                 RuntimeWarning,
                 stacklevel=3,
             )
-        return np.concatenate(out, axis=0)
+        return filled if filled is not None else np.concatenate(out, axis=0)
 
     def _validate_rows(self, X):
         """Rows to predict on, checked against the fit: dense float or CSR."""
@@ -893,8 +927,7 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         X = self._validate_rows(X)
-        codes = self._apply(self._encode_batch, X)
-        return codes.astype(X.dtype, copy=False)
+        return self._apply(self._encode_batch, X, out_dtype=X.dtype)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space, in ``X``'s original units.
@@ -927,7 +960,9 @@ class BaseAutoencoder(
     def _decode(self, Z, y=None):
         """Decode codes ``Z`` (float64 array) to rows in X's units."""
         decoded = self._apply(self._decode_batch, Z, y, standardize=False)
-        return decoded * self.scale_ + self.mean_
+        decoded *= self.scale_
+        decoded += self.mean_
+        return decoded
 
     def score_samples(self, X):
         """Outlier score of each row: higher is more normal.

@@ -150,8 +150,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         )
 
     def _init_from_data(self, X):
-        self.feature_min_ = X.min(axis=0)
-        self.feature_max_ = X.max(axis=0)
+        self.feature_min_, self.feature_max_ = self._feature_range(X)
         self._salt_pepper = None
 
     def _salt_pepper_values(self, like):

@@ -46,7 +46,10 @@ class _VariationalBase(BaseAutoencoder):
     _network_params = (*BaseAutoencoder._network_params, "likelihood")
 
     def _init_from_data(self, X):
-        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
+        if self.likelihood != "bernoulli":
+            return
+        low, high = self._feature_range(X)
+        if low.min() < 0 or high.max() > 1:
             raise ValueError(
                 "likelihood='bernoulli' needs every value in [0, 1] as the network "
                 "sees it: scale X to [0, 1] and pass standardize=False (now "
