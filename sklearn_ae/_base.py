@@ -25,7 +25,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._training import denormals_flushed, forked_rng, make_generator, resolve_device, train
+from ._training import (
+    denormals_flushed,
+    forked_rng,
+    intra_op_threads,
+    make_generator,
+    resolve_device,
+    train,
+)
 from .nn import ACTIVATIONS, reconstruction_error
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -38,6 +45,10 @@ _INFERENCE_BUDGET = 1 << 22
 # Chosen on MNIST (rows 0-50000 to train, 50000-60000 to judge): with the
 # cosine schedule, 30 epochs of 50,000 rows reach 0.42x PCA-64's error.
 _ROWS_BUDGET = 1_600_000
+
+# Networks with fewer weights than this train on one CPU thread (see
+# BaseAutoencoder._training_threads for the measurements).
+_SMALL_NETWORK_WEIGHTS = 150_000
 
 # precision="auto" uses bfloat16 from this hidden width on (AMX CPUs): at
 # (512, 256) and (1024, 512) on MNIST the epoch took 0.58x and 0.44x the
@@ -200,9 +211,13 @@ COMMON_PARAMETERS = """    n_components : int or None, default=None
         "auto" uses a CUDA GPU when PyTorch sees one, else the CPU; or
         "cpu", "cuda", "cuda:N".
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the validation split. Fits
-        with the same seed are identical on the CPU. The caller's global
-        torch and numpy random states are left untouched.
+        Seeds weight initialisation, shuffling, the validation split and the
+        noise of training. An int gives identical fits on the same CPU with
+        the same number of torch threads, also in parallel threads (each fit
+        draws from generators of its own). The caller's global torch random
+        state is left untouched; numpy's is too with an int or a
+        ``RandomState``, while None draws a seed from numpy's global stream
+        (as scikit-learn's estimators do).
     verbose : int, default=0
         When positive, a progress bar with the training and validation loss
         of each epoch.
@@ -584,6 +599,20 @@ class BaseAutoencoder(
         self.offset_ = self._fit_offset(X, y, train_scores)
         return self
 
+    def _training_threads(self, module, device):
+        """Most CPU threads a training step may use (torch's own count or fewer).
+
+        A small network's step is too short to share: on 2 cores, one thread
+        trained 64- and 128-feature tables as fast as two (1.0x, 1.09x), and
+        when another process held a core, two threads took 16 s where one
+        took 0.33 s (OpenMP threads waiting for a descheduled peer). From
+        about 200,000 weights on, two threads were 1.2-1.6x faster idle.
+        """
+        if device.type != "cpu":
+            return torch.get_num_threads()
+        weights = sum(p.numel() for p in module.parameters() if p.ndim > 1)
+        return 1 if weights < _SMALL_NETWORK_WEIGHTS else torch.get_num_threads()
+
     def _resolve_precision(self, device):
         if self.precision != "auto":
             return self.precision
@@ -631,7 +660,9 @@ class BaseAutoencoder(
         # parallel threads are each what they would be alone.
         self._train_generator = make_generator(
             (seed * 2654435761 + 1) % (2**63 - 1), device)
-        with denormals_flushed(device.type == "cpu"):
+        with denormals_flushed(device.type == "cpu"), intra_op_threads(
+            self._training_threads(module, device)
+        ):
             optimizers = self._make_optimizers(module, batch_size)
             if warm:
                 # Absent from models pickled or saved with warm_start=False:

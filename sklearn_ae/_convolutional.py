@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from numbers import Integral
 
+import torch
 from sklearn.utils._param_validation import Interval
 
 from ._base import _INFERENCE_BUDGET, BaseAutoencoder, _layer_sizes, fill_doc
@@ -154,6 +155,11 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
             hidden_layer_sizes=self.hidden_layer_sizes_,
             activation=self.activation,
         )
+
+    def _training_threads(self, module, device):
+        # A convolution does far more work per weight than a dense layer
+        # (each kernel slides over the whole image): never "small".
+        return torch.get_num_threads()
 
     def _chunk_rows(self, n_features, module):
         # The first feature maps are the widest layer: channels[0] x H/2 x W/2.

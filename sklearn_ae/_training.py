@@ -23,6 +23,7 @@ __all__ = [
     "cosine_factor",
     "denormals_flushed",
     "forked_rng",
+    "intra_op_threads",
     "make_generator",
     "resolve_device",
     "train",
@@ -123,6 +124,24 @@ def forked_rng(seed: int) -> Iterator[None]:
     with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
+
+
+@contextlib.contextmanager
+def intra_op_threads(n_threads: int) -> Iterator[None]:
+    """Run torch ops of this thread on at most ``n_threads`` threads, then restore.
+
+    Never raises the count: limits set by the caller (``torch.set_num_threads``,
+    ``threadpoolctl.threadpool_limits``, joblib's workers) stay in force.
+    """
+    previous = torch.get_num_threads()
+    if n_threads >= previous:
+        yield
+        return
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def make_generator(seed: int, device: torch.device) -> torch.Generator:

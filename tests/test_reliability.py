@@ -248,3 +248,45 @@ def test_ctrl_c_keeps_what_was_trained(monkeypatch):
     assert model.n_iter_ == 3 and len(model.loss_curve_) == 3
     assert np.isfinite(model.transform(X)).all()
     assert np.mean(model.predict(X) == -1) == pytest.approx(0.1, abs=0.01)
+
+
+# -- threads ---------------------------------------------------------------
+class _ThreadSpy:
+    """Records torch's thread count at each training step."""
+
+    def __init__(self, model):
+        self.model, self.seen = model, set()
+        self.original = type(model)._train_step
+
+    def __call__(self, module, optimizers, X, y):
+        self.seen.add(torch.get_num_threads())
+        return self.original(self.model, module, optimizers, X, y)
+
+
+def test_small_networks_train_on_one_thread_and_restore_the_count(monkeypatch):
+    X, _ = small_data()
+    model = Autoencoder(hidden_layer_sizes=(8,), max_iter=2, random_state=0, device="cpu")
+    spy = _ThreadSpy(model)
+    monkeypatch.setattr(model, "_train_step", spy)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        model.fit(X)
+        assert spy.seen == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_large_networks_respect_threadpool_limits(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    X = np.random.RandomState(0).normal(size=(64, 400)).astype(np.float32)
+    model = Autoencoder(hidden_layer_sizes=(512,), max_iter=1, random_state=0, device="cpu",
+                        precision="float32")
+    spy = _ThreadSpy(model)
+    monkeypatch.setattr(model, "_train_step", spy)
+    with threadpool_limits(1):
+        model.fit(X)
+    assert spy.seen == {1}
+    assert model._training_threads(model.module_, torch.device("cpu")) == torch.get_num_threads()

@@ -154,7 +154,7 @@ def test_seeded_fits_are_identical_and_rng_untouched(blobs):
     torch.manual_seed(123)
     np.random.seed(123)
     torch_state = torch.get_rng_state()
-    np_state = np.random.get_state()[1].copy()
+    np_state = np.random.get_state()
     a = Autoencoder(**FAST_PARAMS).fit(blobs)
     b = Autoencoder(**FAST_PARAMS).fit(blobs)
     assert_array_equal(a.transform(blobs), b.transform(blobs))
@@ -162,7 +162,33 @@ def test_seeded_fits_are_identical_and_rng_untouched(blobs):
     c = Autoencoder(**{**FAST_PARAMS, "random_state": 1}).fit(blobs)
     assert not np.allclose(a.transform(blobs), c.transform(blobs))
     assert torch.equal(torch.get_rng_state(), torch_state)
-    assert_array_equal(np.random.get_state()[1], np_state)
+    # The whole state, position in the stream included.
+    for now, before in zip(np.random.get_state(), np_state):
+        assert_array_equal(now, before)
+
+
+def test_unseeded_fit_draws_its_seed_from_numpy_as_scikit_learn_does(blobs):
+    """What the docs say: random_state=None advances numpy's global stream."""
+    np.random.seed(5)
+    Autoencoder(**{**FAST_PARAMS, "random_state": None}).fit(blobs)
+    after_fit = np.random.get_state()[2]
+    np.random.seed(5)
+    assert after_fit != np.random.get_state()[2]
+    # ... and so np.random.seed makes unseeded fits repeatable.
+    np.random.seed(5)
+    a = Autoencoder(**{**FAST_PARAMS, "random_state": None}).fit(blobs)
+    np.random.seed(5)
+    b = Autoencoder(**{**FAST_PARAMS, "random_state": None}).fit(blobs)
+    assert_array_equal(a.transform(blobs), b.transform(blobs))
+
+
+def test_float64_rows_depend_on_their_batch_only_in_the_last_digits(blobs):
+    """What the user guide says: a few units in the last place, not bit for bit."""
+    est = Autoencoder(**FAST_PARAMS).fit(blobs)
+    for method in (est.transform, est.score_samples):
+        alone = np.concatenate([method(blobs[i : i + 1]) for i in range(40)])
+        together = method(blobs)[:40]
+        assert np.abs(alone - together).max() <= 4 * np.spacing(np.abs(together).max())
 
 
 def test_denormal_flushing_is_restored(blobs):
