@@ -307,9 +307,42 @@ class BaseAutoencoder(
 ):
     """Base class of the autoencoders; not for direct use.
 
-    A variant supplies :meth:`_build_module` and, where it differs from a
-    plain reconstruction, :meth:`_loss`, :meth:`_sample_loss` or
-    :meth:`_train_step`. Everything a user calls lives here.
+    Everything a user calls lives here. A variant is a subclass with an
+    explicit ``__init__`` and ``_build_module``; it overrides only the hooks
+    where it differs from a plain autoencoder. The hooks and their defaults:
+
+    - ``_build_module(n_features)`` (required): a fresh torch module with
+      ``encode``, ``decode`` and ``forward``.
+    - ``_network_params``: names of the parameters that shape the network;
+      a warm start refuses to change them. Default: ``n_components``,
+      ``hidden_layer_sizes``, ``activation``.
+    - ``_check_params()``: checks the constraints cannot express, on every
+      fit, cold or warm. Default: layer sizes are positive integers.
+    - ``_validate_y(y, n_samples, reset)``: per-row side information for
+      training. Default: ignore ``y``.
+    - ``_init_from_data(X)``: learn what the variant needs from the raw
+      training rows on a new fit (``_feature_range`` gives standardised
+      extremes). Default: nothing.
+    - ``_make_optimizers(module, batch_size)``: default one fused Adam with
+      the L2 penalty ``alpha`` on weights.
+    - ``_train_step(module, optimizers, X, y)``: one step; default
+      ``_loss``, backward, step.
+    - ``_loss(module, X, y)``: mean batch loss; default mean squared error.
+      Random draws come from ``self._train_generator``.
+    - ``_sample_loss(module, X, y)``: per-row loss whose opposite is
+      ``score_samples``; default reconstruction error.
+    - ``_validation_loss(module, X, y)``: per-row loss monitored for early
+      stopping; default ``_sample_loss``.
+    - ``_encode_batch`` / ``_decode_batch``: codes and reconstructions of a
+      standardised batch; default ``module.encode`` / ``module.decode``.
+    - ``_rows_to_retrain(X, y, seed)``: rows to train a second network on;
+      default None (one training per fit).
+    - ``_training_scores(X, y, seed, keep)``: learn the outlier score and
+      return the training rows' scores; default None (``offset_`` from a
+      sample of plain scores).
+    - ``_training_threads(module, device)``: CPU threads for training;
+      default one below 150,000 weights, else torch's count.
+    - ``_chunk_rows(n_features, module)``: rows per inference chunk.
     """
 
     _parameter_constraints: dict = {
