@@ -204,9 +204,15 @@ COMMON_PARAMETERS = """    n_components : int or None, default=None
         a small change in it stays a small change for the network.
         Reconstruction errors, and so outlier scores, are measured on the
         scaled features. With False the network sees X as given.
-    contamination : float, default=0.1
+    contamination : float or "auto", default=0.1
         Expected share of outliers in the training data, in (0, 0.5]; sets
-        ``offset_`` and so :meth:`predict`.
+        ``offset_`` and so :meth:`predict`. "auto", for when the share is
+        unknown: a row is an outlier when its score falls below Tukey's
+        outer fence of the training scores, ``Q1 - 3 * IQR`` ("far out"), so
+        the share follows the data: almost none of normally distributed
+        scores, more where the scores have a long tail of anomalies.
+        (The inner fence, ``1.5 * IQR``, flagged 7% of the ordinary rows of
+        a plain table: squared errors have a long tail of their own.)
     device : str, default="auto"
         "auto" uses a CUDA GPU when PyTorch sees one, else the CPU; or
         "cpu", "cuda", "cuda:N".
@@ -254,7 +260,8 @@ COMMON_ATTRIBUTES = """    n_components_ : int
     offset_ : float
         ``contamination`` quantile of the training rows' ``score_samples``
         (of 2,000 of them drawn at random, for more rows and the plain
-        reconstruction score); ``decision_function = score_samples - offset_``.
+        reconstruction score), or Tukey's outer fence ``Q1 - 3 * IQR`` of
+        them with ``contamination="auto"``; ``decision_function = score_samples - offset_``.
     device_ : torch.device
         Device the module lives on.
     n_features_in_ : int
@@ -362,7 +369,7 @@ class BaseAutoencoder(
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "standardize": ["boolean"],
-        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "contamination": [Interval(Real, 0, 0.5, closed="right"), StrOptions({"auto"})],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -779,6 +786,9 @@ class BaseAutoencoder(
                     np.random.RandomState(0).permutation(X.shape[0])[:_OFFSET_ROWS])
                 X, y = X[rows], None if y is None else y[rows]
             scores = self._score_samples(X, y)
+        if self.contamination == "auto":
+            q1, q3 = np.percentile(scores, [25, 75])
+            return float(q1 - 3.0 * (q3 - q1))
         return float(np.percentile(scores, 100.0 * self.contamination))
 
     def _hidden_layer_sizes(self, n_features):
@@ -1051,6 +1061,59 @@ class BaseAutoencoder(
         check_is_fitted(self)
         X = self._validate_rows(X)
         return self._public_scores(X)
+
+    def feature_contributions(self, X, *, units="standardized"):
+        """Each feature's share of each row's reconstruction error.
+
+        Answers "why is this row anomalous?": the squared difference between
+        a row and its reconstruction, feature by feature, divided by the
+        number of features so that a row's contributions sum to its mean
+        squared reconstruction error. In standardised units that sum is
+        exactly ``-score_samples(X)`` for scores that are the reconstruction
+        error (``Autoencoder`` with ``outlier_score="reconstruction"``, the
+        denoising, sparse, adversarial and convolutional autoencoders); for
+        the combined and the variational scores it is the reconstruction
+        part those scores build on.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows in the units seen by :meth:`fit`.
+        units : {"standardized", "original"}, default="standardized"
+            "standardized": errors in the units the network sees (each
+            feature divided by ``scale_``), comparable across features.
+            "original": errors in X's own units, ``(x_hat - x) ** 2 /
+            n_features``, e.g. to read off how far a reading is from what
+            the model expected.
+
+        Returns
+        -------
+        contributions : ndarray or DataFrame of shape (n_samples, n_features_in_)
+            Non-negative. A DataFrame with X's index and column names when
+            X is a DataFrame.
+        """
+        return self._feature_contributions(X, None, units)
+
+    def _feature_contributions(self, X, conditions, units):
+        check_is_fitted(self)
+        if units not in ("standardized", "original"):
+            raise ValueError(f"units must be 'standardized' or 'original', got {units!r}.")
+        index = getattr(X, "index", None) if hasattr(X, "columns") else None
+        X_checked = self._validate_rows(X)
+
+        def residuals(module, A, y):
+            return self._decode_batch(module, self._encode_batch(module, A, y), y) - A
+
+        out = self._apply(residuals, X_checked, conditions, out_dtype=np.float64)
+        if units == "original":
+            out *= self.scale_
+        out **= 2
+        out /= out.shape[1]
+        if index is not None:
+            import pandas as pd
+
+            return pd.DataFrame(out, index=index, columns=self.feature_names_in_)
+        return out
 
     def decision_function(self, X):
         """Shifted outlier score: negative for outliers, positive for inliers.

@@ -159,3 +159,50 @@ def test_refit_history_covers_both_trainings(blobs):
     assert once.n_iter_ == 7
     assert refit.n_iter_ == 14
     assert len(refit.loss_curve_) == 14
+
+
+def test_contamination_auto_is_tukeys_outer_fence(blobs):
+    ae = Autoencoder(hidden_layer_sizes=(8,), max_iter=20, random_state=0,
+                     contamination="auto").fit(blobs)
+    scores = ae.score_samples(blobs)
+    q1, q3 = np.percentile(scores, [25, 75])
+    assert ae.offset_ == pytest.approx(q1 - 3.0 * (q3 - q1))
+    flagged = ae.predict(blobs) == -1
+    # The planted outliers are beyond the fence (one of the five lies close
+    # to the plane the network learnt); few typical rows are.
+    assert flagged[:5].sum() >= 4
+    assert flagged[5:].mean() < 0.05
+
+
+def test_score_is_the_mean_score_samples_for_reconstruction_scores(blobs):
+    from sklearn_ae import VariationalAutoencoder
+
+    for model in (Autoencoder(hidden_layer_sizes=(8,), max_iter=5, random_state=0),
+                  VariationalAutoencoder(hidden_layer_sizes=(8,), max_iter=5, random_state=0)):
+        model.fit(blobs)
+        assert model.score(blobs) == pytest.approx(np.mean(model.score_samples(blobs)))
+    # The combined score is a sum of robust z-scores; score() stays the
+    # reconstruction error, which is what a GridSearchCV should compare.
+    combined = Autoencoder(hidden_layer_sizes=(8,), max_iter=5, random_state=0,
+                           outlier_score="combined").fit(blobs)
+    errors = combined.feature_contributions(blobs).sum(axis=1)
+    assert combined.score(blobs) == pytest.approx(-errors.mean())
+    assert combined.score(blobs) != pytest.approx(np.mean(combined.score_samples(blobs)))
+
+
+def test_rare_legitimate_values_do_not_dominate_the_combined_score():
+    """A one-hot category present in 5 of 1,000 rows is not an anomaly by itself."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(1000, 2)) @ rng.normal(size=(2, 6))
+    onehot = np.zeros((1000, 3))
+    onehot[np.arange(1000), rng.choice(2, 1000)] = 1
+    onehot[:5] = [0, 0, 1]  # the rare, legitimate category
+    X = np.hstack([X, onehot])
+    ae = Autoencoder(hidden_layer_sizes=(16,), max_iter=30, random_state=0,
+                     outlier_score="combined").fit(X)
+    scores = ae.score_samples(X)
+    typical = np.median(scores)
+    spread = np.subtract(*np.percentile(scores, [75, 25]))
+    # The rare rows score within a few dozen spreads of the typical row, not
+    # the 10^5-10^6 a per-feature division by a near-zero error gave.
+    assert (scores[:5] > typical - 50 * spread).all()
