@@ -108,15 +108,45 @@ class MLPAutoencoder(nn.Module):
         self.decoder = make_mlp([n_components, *hidden[::-1], n_features], activation)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Map rows of ``x`` to codes."""
+        """Map rows of ``x`` to codes.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Rows.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_components)
+        """
         return self.encoder(x)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Map codes back to the input space."""
+        """Map codes back to the input space.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
         return self.decoder(z)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruct ``x``."""
+        """Reconstruct ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Rows.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
         return self.decoder(self.encoder(x))
 
 
@@ -181,7 +211,17 @@ def corrupt(
 def kl_sparsity(codes: torch.Tensor, target: float) -> torch.Tensor:
     """KL divergence of each code unit's mean activation from ``target``, summed.
 
-    ``codes`` must lie in (0, 1), e.g. after a logistic activation.
+    Parameters
+    ----------
+    codes : torch.Tensor of shape (n_samples, n_components)
+        Activations in (0, 1), e.g. after a logistic activation.
+    target : float
+        Desired mean activation of each unit, in (0, 1).
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar.
     """
     rho_hat = codes.mean(dim=0).clamp(1e-6, 1 - 1e-6)
     rho = torch.as_tensor(target, dtype=codes.dtype, device=codes.device)
@@ -193,6 +233,18 @@ def soft_clamp(x: torch.Tensor, low: float, high: float) -> torch.Tensor:
     """Squash ``x`` smoothly into (low, high), keeping gradients everywhere.
 
     Used on log-variances so that long fits cannot drive them to infinity.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Values to squash.
+    low, high : float
+        The open interval to squash into.
+
+    Returns
+    -------
+    torch.Tensor
+        Of the shape of ``x``.
     """
     mid, half = (high + low) / 2, (high - low) / 2
     return mid + half * torch.tanh((x - mid) / half)
@@ -206,8 +258,20 @@ def reparameterize(
 ) -> torch.Tensor:
     """Draw ``mu + sigma * eps`` with ``eps`` standard normal (drawn if not given).
 
-    ``eps`` is drawn from ``generator`` (on ``mu``'s device) when given, else
-    from torch's global generator.
+    Parameters
+    ----------
+    mu, log_var : torch.Tensor of shape (n_samples, n_components)
+        Mean and log-variance of each row's Gaussian.
+    eps : torch.Tensor, optional
+        Standard normal draws broadcastable to ``mu``; drawn when None.
+    generator : torch.Generator, optional
+        Source of ``eps`` when drawn (on ``mu``'s device); torch's global
+        generator when None.
+
+    Returns
+    -------
+    torch.Tensor
+        Of the shape of ``mu``.
     """
     if eps is None:
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
@@ -215,7 +279,18 @@ def reparameterize(
 
 
 def gaussian_kl(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """KL divergence of N(mu, exp(log_var)) from N(0, I), per row, in nats."""
+    """KL divergence of N(mu, exp(log_var)) from N(0, I), per row, in nats.
+
+    Parameters
+    ----------
+    mu, log_var : torch.Tensor of shape (n_samples, n_components)
+        Mean and log-variance of each row's Gaussian.
+
+    Returns
+    -------
+    torch.Tensor of shape (n_samples,)
+        One divergence per row.
+    """
     return 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(dim=-1)
 
 
@@ -223,12 +298,36 @@ _LOG_2PI = float(torch.log(torch.tensor(2 * torch.pi)))
 
 
 def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """Negative log-density of ``x`` under N(mean, exp(log_var)), per row, in nats."""
+    """Negative log-density of ``x`` under N(mean, exp(log_var)), per row, in nats.
+
+    Parameters
+    ----------
+    x, mean, log_var : torch.Tensor of shape (n_samples, n_features)
+        Rows, and the mean and log-variance of their diagonal Gaussians.
+
+    Returns
+    -------
+    torch.Tensor of shape (n_samples,)
+        One negative log-density per row.
+    """
     return 0.5 * ((x - mean).pow(2) * torch.exp(-log_var) + log_var + _LOG_2PI).sum(dim=-1)
 
 
 def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """Negative log-likelihood of ``x`` in [0, 1] under Bernoulli(logits), per row."""
+    """Negative log-likelihood of ``x`` in [0, 1] under Bernoulli(logits), per row.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n_samples, n_features)
+        Values in [0, 1].
+    logits : torch.Tensor of shape (n_samples, n_features)
+        Logits of the Bernoulli probabilities.
+
+    Returns
+    -------
+    torch.Tensor of shape (n_samples,)
+        One negative log-likelihood per row, in nats.
+    """
     return torch.nn.functional.binary_cross_entropy_with_logits(
         logits, x, reduction="none"
     ).sum(dim=-1)
@@ -290,31 +389,105 @@ class VariationalModule(nn.Module):
         return x if c is None else torch.cat([x, c.to(x.dtype)], dim=-1)
 
     def encode_distribution(self, x, c=None):
-        """Mean and log-variance of q(z | x, c)."""
+        """Return the mean and log-variance of q(z | x, c).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Rows.
+        c : torch.Tensor of shape (n_samples, n_conditions), optional
+            Conditions (one-hot labels or numeric rows); None without conditions.
+
+        Returns
+        -------
+        mu, log_var : torch.Tensor of shape (n_samples, n_components)
+        """
         if self.condition_encoder:
             x = self._join(x, c)
         mu, raw = self.encoder(x).chunk(2, dim=-1)
         return mu, soft_clamp(raw, *self.LOG_VAR_BOUNDS)
 
     def encode(self, x, c=None):
-        """Posterior mean of the code."""
+        """Return the posterior mean of the code.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Rows.
+        c : torch.Tensor of shape (n_samples, n_conditions), optional
+            Conditions (one-hot labels or numeric rows); None without conditions.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_components)
+        """
         return self.encode_distribution(x, c)[0]
 
     def decode_params(self, z, c=None):
-        """Decoder output: the mean (Gaussian) or the logits (Bernoulli)."""
+        """Return the decoder's output: the mean (Gaussian) or the logits (Bernoulli).
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n_samples, n_components)
+            Codes.
+        c : torch.Tensor of shape (n_samples, n_conditions), optional
+            Conditions (one-hot labels or numeric rows); None without conditions.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
         return self.decoder(self._join(z, c))
 
     def decode(self, z, c=None):
-        """Expected reconstruction E[x | z, c]."""
+        """Return the expected reconstruction E[x | z, c].
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n_samples, n_components)
+            Codes.
+        c : torch.Tensor of shape (n_samples, n_conditions), optional
+            Conditions (one-hot labels or numeric rows); None without conditions.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
         out = self.decode_params(z, c)
         return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
 
     def forward(self, x, c=None):
-        """Reconstruction from the posterior mean."""
+        """Reconstruct ``x`` from its posterior mean code.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Rows.
+        c : torch.Tensor of shape (n_samples, n_conditions), optional
+            Conditions (one-hot labels or numeric rows); None without conditions.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
         return self.decode(self.encode(x, c), c)
 
     def nll(self, x, z, c=None):
-        """-log p(x | z, c) per row, in nats."""
+        """Return -log p(x | z, c) per row, in nats.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Rows.
+        z : torch.Tensor of shape (n_samples, n_components)
+            Codes.
+        c : torch.Tensor of shape (n_samples, n_conditions), optional
+            Conditions (one-hot labels or numeric rows); None without conditions.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples,)
+        """
         out = self.decode_params(z, c)
         if self.likelihood == "bernoulli":
             return bernoulli_nll(x, out)
@@ -437,15 +610,45 @@ class ConvAutoencoder(nn.Module):
         self.decoder = nn.Sequential(*decoder)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Codes of flat image rows."""
+        """Map flat image rows to codes.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Flat image rows, ``n_features = C * H * W``.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_components)
+        """
         return self.encoder(x.view(-1, *self.image_shape))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Flat image rows from codes."""
+        """Map codes to flat image rows.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
         return self.decoder(z)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruct flat image rows."""
+        """Reconstruct flat image rows.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Flat image rows, ``n_features = C * H * W``.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
         return self.decode(self.encode(x))
 
 
@@ -465,14 +668,24 @@ class Discriminator(nn.Module):
         self.net = make_mlp([n_components, *[int(h) for h in hidden_layer_sizes], 1], activation)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Logit of "drawn from the prior", one per row."""
+        """Return the logit of "drawn from the prior", one per row.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples,)
+        """
         return self.net(z).squeeze(-1)
 
 
 def prior_sample(
     prior: str, n_samples: int, n_components: int, generator=None, device=None, dtype=None
 ) -> torch.Tensor:
-    """Draws from a prior over codes.
+    """Draw from a prior over codes.
 
     Parameters
     ----------
@@ -535,15 +748,45 @@ class AdversarialModule(nn.Module):
         self.discriminator = Discriminator(n_components, discriminator_layer_sizes, activation)
 
     def encode(self, x):
-        """Codes of rows."""
+        """Map rows to codes.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Rows.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_components)
+        """
         return self.autoencoder.encode(x)
 
     def decode(self, z):
-        """Rows from codes."""
+        """Map codes to rows.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
         return self.autoencoder.decode(z)
 
     def forward(self, x):
-        """Reconstruct rows."""
+        """Reconstruct rows.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Rows.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
         return self.autoencoder(x)
 
 
@@ -552,6 +795,16 @@ def mmd(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
     Zero when the samples come from one distribution; used to measure how far
     codes are from a prior.
+
+    Parameters
+    ----------
+    a, b : torch.Tensor of shape (n_samples, n_components)
+        The two samples (their row counts may differ).
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar.
     """
     gamma = 1.0 / a.shape[1]
 
