@@ -852,7 +852,7 @@ class BaseAutoencoder(
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components_)
+        X_new : ndarray of shape (n_samples, n_components)
             Codes, of ``X``'s float dtype.
         """
         check_is_fitted(self)
@@ -864,12 +864,12 @@ class BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components_)
+        X : array-like of shape (n_samples, n_components)
             Codes, as returned by :meth:`transform`.
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, n_features)
             Reconstructions, with the standardisation undone.
         """
         Z = self._check_codes(X)
@@ -944,7 +944,7 @@ class BaseAutoencoder(
 
         Returns
         -------
-        contributions : ndarray or DataFrame of shape (n_samples, n_features_in_)
+        contributions : ndarray or DataFrame of shape (n_samples, n_features)
             Non-negative. A DataFrame with X's index and column names when
             X is a DataFrame.
         """
@@ -1090,7 +1090,7 @@ class GenerativeMixin:
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features_in_)
+        X_new : ndarray of shape (n_samples, n_features)
             Generated rows in the units of the training data (the decoder's
             expected value for each draw).
         """

@@ -284,14 +284,14 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components_)
+        X : array-like of shape (n_samples, n_components)
             Codes.
         y : label, array-like of shape (n_samples,) or (n_samples, n_conditions)
             The condition of each row; one label is used for every row.
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, n_features)
         """
         Z = self._check_codes(X)
         self._require_y(y, "inverse_transform")
@@ -333,7 +333,7 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
 
         Returns
         -------
-        contributions : ndarray or DataFrame of shape (n_samples, n_features_in_)
+        contributions : ndarray or DataFrame of shape (n_samples, n_features)
         """
         check_is_fitted(self)
         self._require_y(y, "feature_contributions")
@@ -415,7 +415,7 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features_in_)
+        X_new : ndarray of shape (n_samples, n_features)
         """
         Z = self._prior_codes(n_samples, random_state)
         self._require_y(y, "sample")

@@ -52,7 +52,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
     ----------
     module_ : MLPAutoencoder
         The trained torch module.
-    feature_min_, feature_max_ : ndarray of shape (n_features_in_,)
+    feature_min_, feature_max_ : ndarray of shape (n_features,)
         Per-feature minimum and maximum of the standardised training rows,
         the pepper and salt values.
 {common_attributes}

@@ -100,10 +100,10 @@ COMMON_ATTRIBUTES = """    n_components_ : int
         Width of the code.
     hidden_layer_sizes_ : tuple of int
         Hidden widths used.
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (n_features,)
         Per-feature mean subtracted before encoding (zeros when
         ``standardize=False``).
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (n_features,)
         Per-feature scale divided out before encoding: the standard
         deviation, floored at the median one for features on which most rows
         share one value (ones when ``standardize=False``).
@@ -131,7 +131,7 @@ COMMON_ATTRIBUTES = """    n_components_ : int
         Device the module lives on.
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of features seen during :meth:`fit`, when ``X`` has string
         column names."""
 

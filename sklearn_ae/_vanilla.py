@@ -68,16 +68,16 @@ class Autoencoder(OutlierScoreMixin, BaseAutoencoder):
         The ``outlier_score`` the fit learnt its score for; what
         :meth:`score_samples` computes until the next fit, whatever
         ``outlier_score`` is set to meanwhile.
-    error_scale_ : ndarray of shape (n_features_in_,)
+    error_scale_ : ndarray of shape (n_features,)
         Mean squared training error of each standardised feature
         (``outlier_score="combined"`` only).
-    code_mean_, code_scale_ : ndarray of shape (n_components_,)
+    code_mean_, code_scale_ : ndarray of shape (n_components,)
         Standardisation of the codes before the density
         (``outlier_score="combined"`` only).
     code_density_ : sklearn.mixture.GaussianMixture or None
         Density of the standardised training codes
         (``outlier_score="combined"`` only; None after a fit on one row).
-    input_center_ : ndarray of shape (n_features_in_,)
+    input_center_ : ndarray of shape (n_features,)
         Mean of the training rows in the network's units, the origin of the
         distance term (``outlier_score="combined"`` only).
     score_center_, score_scale_ : ndarray of shape (3,)
