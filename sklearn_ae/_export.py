@@ -8,6 +8,7 @@ no Python training code, no torch.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import warnings
@@ -152,14 +153,21 @@ def to_onnx(estimator, method="transform", path=None):
         inputs += (torch.zeros(2, n_conditions),)
         names.append("conditions")
         shapes.append({0: rows})
-    with warnings.catch_warnings(), torch.no_grad():
-        # The exporter reports its own internals (deprecations of its
-        # dependencies, operators it skips); none is about this model.
-        warnings.simplefilter("ignore")
-        program = torch.onnx.export(
-            graph, inputs, dynamo=True, input_names=names, output_names=["Y"],
-            dynamic_shapes=tuple(shapes), verbose=False, optimize=True,
-        )
+    exporter_log = logging.getLogger("torch.onnx")
+    level = exporter_log.level
+    exporter_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            # The exporter reports its own internals (deprecations of its
+            # dependencies, torchvision operators it skips); none is about
+            # this model.
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(
+                graph, inputs, dynamo=True, input_names=names, output_names=["Y"],
+                dynamic_shapes=tuple(shapes), verbose=False, optimize=True,
+            )
+    finally:
+        exporter_log.setLevel(level)
     model = program.model_proto
     if path is not None:
         import onnx
