@@ -20,6 +20,7 @@ BENCHMARKS = {
     "images": "benchmarks.images",
     "outliers": "benchmarks.outliers",
     "report": "benchmarks.report",
+    "fetch": "benchmarks.fetch",
 }
 
 

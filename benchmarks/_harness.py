@@ -10,8 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .fetch import data_dir
+
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(os.environ.get("SKLEARN_AE_DATA", ROOT.parent / "shared" / "data"))
+# ../shared/data beside the project, else SKLEARN_AE_DATA, else the cache
+# that `python -m benchmarks fetch` fills (see benchmarks/fetch.py).
+DATA = data_dir()
 RESULTS = Path(__file__).resolve().parent / "results"
 
 #: The training settings the oneclass, denoising, images and vae tables were
@@ -30,7 +34,8 @@ def load_mnist(n_train=60000, n_test=10000):
     if not path.exists():
         raise FileNotFoundError(
             f"{path} not found: the benchmarks read ../shared/data beside the "
-            "project, or the folder named by SKLEARN_AE_DATA."
+            "project, the folder named by SKLEARN_AE_DATA, or the cache that "
+            "`python -m benchmarks fetch` fills from the public sources."
         )
     with np.load(path) as data:
         X, y = data["X"], data["y"]

@@ -208,6 +208,14 @@ class BaseAutoencoder(
 {common_parameters}
     """
 
+    # The HTML repr (notebooks) links each estimator to its API page, whose
+    # name the docs build gives it: generated/sklearn_ae.<Class>.html.
+    _doc_link_module = "sklearn_ae"
+    _doc_link_template = (
+        "https://sklearn-ae.readthedocs.io/en/latest/generated/"
+        "{estimator_module}.{estimator_name}.html"
+    )
+
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_layer_sizes": [

@@ -25,3 +25,23 @@ def test_quick_mode_runs(name, capsys):
     assert len(table) >= 2
     assert (harness.output_dir(quick=True)).exists()
     assert "command: `python -m benchmarks" in capsys.readouterr().out
+
+
+def test_fetch_reads_npz_files_and_resolves_the_data_folder(tmp_path, monkeypatch):
+    """The fetch command's own logic, on a local file:// source (no network)."""
+    import numpy as np
+
+    from benchmarks import fetch
+
+    source = tmp_path / "source.npz"
+    np.savez(source, X=np.arange(6.0).reshape(3, 2), y=np.array([0, 1, 0], dtype=np.int32))
+    target = tmp_path / "out" / "adbench" / "toy.npz"
+    fetch._download_npz(source.as_uri(), target)
+    with np.load(target) as data:
+        assert data["X"].shape == (3, 2) and data["y"].dtype == np.int64
+    np.savez(source, A=np.zeros(2))
+    with pytest.raises(ValueError, match="not X and y"):
+        fetch._download_npz(source.as_uri(), tmp_path / "bad.npz")
+    monkeypatch.setenv("SKLEARN_AE_DATA", str(tmp_path / "mine"))
+    assert fetch.data_dir() == tmp_path / "mine"
+    assert len(fetch.CLASSICAL) == 29 and len(fetch.EMBEDDINGS) == 18

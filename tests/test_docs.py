@@ -70,3 +70,17 @@ def test_gallery_examples_ran_with_their_figures(site):
     for name in examples:
         html = (gallery / f"{name}.html").read_text()
         assert f"sphx_glr_{name}_001.png" in html, name
+
+
+def test_html_repr_links_to_the_api_page(site):
+    from sklearn.utils import estimator_html_repr
+
+    from sklearn_ae.utils import all_estimators
+
+    for name, cls in all_estimators():
+        link = cls()._get_doc_link()
+        page = f"generated/sklearn_ae.{name}.html"
+        assert link.endswith("/" + page), link
+        assert (site / page).exists()
+    assert "generated/sklearn_ae.Autoencoder.html" in estimator_html_repr(
+        sklearn_ae.Autoencoder())

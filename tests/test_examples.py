@@ -35,3 +35,31 @@ def test_readme_first_example_runs_without_warnings():
     assert Z.shape == (1797, 32)
     assert X_hat.shape == (1797, 64)
     assert ae.n_iter_ <= ae.max_iter_
+
+
+GUIDES = [DEMO.parent.parent / "docs" / name for name in ("user_guide.md", "index.md")]
+
+
+def test_every_snippet_of_the_guides_runs(tmp_path, monkeypatch):
+    """The guides' Python blocks run in order, in one namespace, on the digits.
+
+    The one thing they share without defining it is ``X``: the guide says
+    "X" for the user's data, here scikit-learn's digits.
+    """
+    import re
+    import warnings
+
+    from sklearn.datasets import load_digits
+
+    monkeypatch.chdir(tmp_path)  # snippets that save files write here
+    for guide in GUIDES:
+        namespace = {"X": load_digits().data}
+        blocks = re.findall(r"```python\n(.*?)```", guide.read_text(), re.S)
+        assert blocks, guide
+        for number, block in enumerate(blocks, 1):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", category=UserWarning)
+                try:
+                    exec(compile(block, f"{guide.name} block {number}", "exec"), namespace)
+                except Exception as exc:  # name the block in the failure
+                    raise AssertionError(f"{guide.name} block {number} fails: {exc!r}") from exc
