@@ -106,21 +106,35 @@ def evaluate(name, model, data, n_probe):
     }, Z_test, rebuilt
 
 
+def plot_mse(table, quick):
+    """Test MSE against n_components, one line per method (from the table alone)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, part in table.groupby("method", sort=False):
+        style = "k--" if name == "PCA" else "-"
+        ax.plot(part["n_components"], part["test_mse"], style, marker="o", label=name)
+    ax.set(xscale="log", yscale="log", xlabel="n_components",
+           ylabel="test MSE (pixels in [0, 1])", title="MNIST reconstruction error")
+    ticks = sorted(table["n_components"].unique())
+    ax.set_xticks(ticks, [str(k) for k in ticks])
+    # The log axis's own minor labels overprinted these.
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    save_figure(fig, "dimred_mse_vs_components", quick)
+
+
 def plots(table, codes, rebuilt, X_test, y_test, quick):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for name, part in table.groupby("method", sort=False):
-        style = "k--" if name == "PCA" else "-"
-        ax.plot(part["n_components"], part["test_mse"], style, marker="o", label=name)
-    ax.set(xscale="log", yscale="log", xlabel="n_components",
-           ylabel="test MSE (pixels in [0, 1])", title="MNIST reconstruction error")
-    ax.set_xticks(COMPONENTS, [str(k) for k in COMPONENTS])
-    ax.legend(fontsize=7)
-    save_figure(fig, "dimred_mse_vs_components", quick)
+    plot_mse(table, quick)
 
     fig, axes = plt.subplots(1, len(codes), figsize=(4.5 * len(codes), 4))
     for ax, (name, Z) in zip(np.atleast_1d(axes), codes.items()):

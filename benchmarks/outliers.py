@@ -209,15 +209,18 @@ def plot_per_set(per_set, quick, shown=None):
     shown = [d for d in (shown or wide.columns) if d in wide.columns]
     order = wide.get("IsolationForest", wide[shown[0]]).sort_values().index
     wide = wide.loc[order, shown]
-    fig, ax = plt.subplots(figsize=(7, 0.28 * len(wide) + 1.5))
-    markers = "osD^v<>xP*"
+    fig, ax = plt.subplots(figsize=(9, 0.3 * len(wide) + 1.5))
+    markers = "osD^v<>xP*hH"
+    colors = plt.get_cmap("tab20").colors
     for i, name in enumerate(shown):
         ax.plot(wide[name], range(len(wide)), markers[i % len(markers)], label=name,
-                alpha=0.8, markersize=5)
+                color=colors[(2 * i) % 20 if i < 10 else (2 * i + 1) % 20],
+                alpha=0.85, markersize=5, markerfacecolor="none" if i >= 5 else None)
     ax.set_yticks(range(len(wide)), wide.index, fontsize=7)
     ax.set(xlabel="test ROC-AUC (mean of seeds)", title="ROC-AUC per ADBench set")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower left")
+    # Outside the axes: inside, it hid the points of the lowest sets.
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     save_figure(fig, "outliers_auc_per_set", quick)
 
 
@@ -240,7 +243,10 @@ def main(argv=None):
     summary, per_set = summarise(raw)
     main_detectors = ["IsolationForest", "PyOD AutoEncoder", "LocalOutlierFactor",
                       "PCA reconstruction"] + [n for n, _ in all_estimators()]
-    plot_per_set(per_set, args.quick, [d for d in main_detectors if d in names][:7])
+    # Every detector of the table, the main ones first.
+    plot_per_set(per_set, args.quick,
+                 [d for d in main_detectors if d in names]
+                 + [d for d in names if d not in main_detectors])
     report = predict_report(raw)
     command = "python -m benchmarks outliers" + (" --quick" if args.quick else "")
     if args.seeds != [0, 1, 2] and not args.quick:

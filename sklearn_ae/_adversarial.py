@@ -32,9 +32,9 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
     uniform or mixture prior; with the adversarial loss or a distance to the
     prior added to the monitored loss, stopped even earlier), so the fit
     runs until the training reconstruction error has not improved for
-    ``n_iter_no_change=50`` epochs (default here). With those defaults the
-    codes of digits matched all three priors (MMD 0.002-0.010, against
-    0.17-0.24 for a plain autoencoder's codes).
+    ``n_iter_no_change=50`` epochs (default here). How closely the codes
+    then match each prior is measured in the benchmarks (see the
+    documentation's benchmark page).
 
     Parameters
     ----------

@@ -24,9 +24,10 @@ class Autoencoder(OutlierScoreMixin, BaseAutoencoder):
 
     The defaults are chosen for dimensionality reduction on any data: widths
     from the number of features, a cosine learning-rate schedule over an
-    epoch budget counted in rows, and one training per fit. On MNIST they
-    reach about 0.3x PCA's test error at 16 to 64 components in about a
-    minute on 2 CPU cores (``python -m benchmarks dimred``).
+    epoch budget counted in rows, and one training per fit. How they compare
+    with PCA on MNIST and on other data is measured by
+    ``python -m benchmarks dimred`` and ``families`` (see the documentation's
+    benchmark page).
 
     For outlier detection, ``outlier_score="combined"`` and
     ``refit_fraction=0.1`` sharpen the scores on tabular data at about twice
