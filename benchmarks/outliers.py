@@ -1,4 +1,11 @@
-"""Outlier detection on the 29 ADBench sets in ../shared/data/adbench.
+"""Outlier detection on ADBench: 29 tabular sets (``--family tabular``, in
+../shared/data/adbench) or 18 sets of image and text embeddings
+(``--family embeddings``, in ../shared/data/adbench_embeddings).
+
+Each family's sets are split into two fixed halves by sorted name; the
+summary reports both, so that a choice made on one half is confirmed on the
+other. Peers: IsolationForest, LocalOutlierFactor, PCA reconstruction, and
+PyOD's AutoEncoder, VAE, KNN, ECOD and PCA with their defaults.
 
 Protocol (../shared/data/README.md): above 20000 rows a stratified subsample
 of 20000; a stratified 70/30 split; StandardScaler fitted on the training
@@ -20,7 +27,8 @@ only thing taken from the labels, and only for this report).
 peers' figures in ../shared/data/peers.md are single-threaded too), so fit
 times are single-threaded whatever N is.
 
-Run: python -m benchmarks outliers [--quick] [--seeds 0 1 2] [--detectors A B ...] [--jobs N]
+Run: python -m benchmarks outliers [--quick] [--family tabular|embeddings] [--seeds 0 1 2]
+     [--detectors A B ...] [--jobs N]
 """
 
 from __future__ import annotations
@@ -67,11 +75,18 @@ class PyOD:
         self.name, self.random_state = name, random_state
 
     def fit(self, X):
-        if self.name == "AutoEncoder":
-            from pyod.models.auto_encoder import AutoEncoder as cls
-        else:
-            from pyod.models.vae import VAE as cls
-        self.model_ = cls(random_state=self.random_state, device="cpu", verbose=0).fit(X)
+        import importlib
+
+        module, cls_name, kwargs = {
+            "AutoEncoder": ("auto_encoder", "AutoEncoder",
+                            dict(random_state=self.random_state, device="cpu", verbose=0)),
+            "VAE": ("vae", "VAE", dict(random_state=self.random_state, device="cpu", verbose=0)),
+            "KNN": ("knn", "KNN", {}),
+            "ECOD": ("ecod", "ECOD", {}),
+            "PCA": ("pca", "PCA", dict(random_state=self.random_state)),
+        }[self.name]
+        cls = getattr(importlib.import_module(f"pyod.models.{module}"), cls_name)
+        self.model_ = cls(**kwargs).fit(X)
         return self
 
     def score_samples(self, X):
@@ -94,8 +109,8 @@ def detectors():
     try:
         import pyod  # noqa: F401
 
-        found["PyOD AutoEncoder"] = lambda s: PyOD("AutoEncoder", s)
-        found["PyOD VAE"] = lambda s: PyOD("VAE", s)
+        for peer in ("AutoEncoder", "VAE", "KNN", "ECOD", "PCA"):
+            found[f"PyOD {peer}"] = lambda s, peer=peer: PyOD(peer, s)
     except ImportError:  # the benchmarks extra is not installed
         pass
     for name, cls in all_estimators():
@@ -174,14 +189,25 @@ def run(datasets, seeds, names, jobs=1):
     return pd.DataFrame(rows)
 
 
+def halves(names):
+    """Two fixed halves of a family's sets, by sorted name: choose on one, confirm on the other."""
+    ordered = sorted(names)
+    return {name: ("A" if i < len(ordered) // 2 else "B") for i, name in enumerate(ordered)}
+
+
 def summarise(raw):
     per_set = raw.groupby(["dataset", "detector"]).mean(numeric_only=True).reset_index()
     per_set["rank"] = per_set.groupby("dataset")["roc_auc"].rank(ascending=False)
+    per_set["half"] = per_set["dataset"].map(halves(per_set["dataset"].unique()))
     summary = per_set.groupby("detector").agg(
         mean_roc_auc=("roc_auc", "mean"),
         mean_average_precision=("average_precision", "mean"),
         mean_rank=("rank", "mean"),
     )
+    for half in ("A", "B"):
+        part = per_set[per_set["half"] == half].groupby("detector")
+        summary[f"roc_auc_{half}"] = part["roc_auc"].mean()
+        summary[f"ap_{half}"] = part["average_precision"].mean()
     summary["median_fit_s"] = raw.groupby("detector")["fit_s"].median()
     return summary.sort_values("mean_roc_auc", ascending=False).reset_index(), per_set
 
@@ -198,7 +224,7 @@ def predict_report(raw):
     return per_set.groupby("detector").mean().reset_index()
 
 
-def plot_per_set(per_set, quick, shown=None):
+def plot_per_set(per_set, quick, shown=None, name="outliers_auc_per_set"):
     """ROC-AUC per data set (sorted by IsolationForest's) for the main detectors."""
     import matplotlib
 
@@ -217,11 +243,11 @@ def plot_per_set(per_set, quick, shown=None):
                 color=colors[(2 * i) % 20 if i < 10 else (2 * i + 1) % 20],
                 alpha=0.85, markersize=5, markerfacecolor="none" if i >= 5 else None)
     ax.set_yticks(range(len(wide)), wide.index, fontsize=7)
-    ax.set(xlabel="test ROC-AUC (mean of seeds)", title="ROC-AUC per ADBench set")
+    ax.set(xlabel="test ROC-AUC (mean of seeds)", title="ROC-AUC per set")
     ax.grid(axis="x", alpha=0.3)
     # Outside the axes: inside, it hid the points of the lowest sets.
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    save_figure(fig, "outliers_auc_per_set", quick)
+    save_figure(fig, name, quick)
 
 
 def main(argv=None):
@@ -231,11 +257,16 @@ def main(argv=None):
     parser.add_argument("--detectors", nargs="+", default=None)
     parser.add_argument("--jobs", type=int, default=1,
                         help="worker processes, one thread each")
+    parser.add_argument("--family", choices=("tabular", "embeddings"), default="tabular",
+                        help="tabular: the 29 ADBench Classical sets; embeddings: the 18 "
+                             "ResNet18/BERT embedding sets")
     args = parser.parse_args(argv)
-    all_sets = sorted((DATA / "adbench").glob("*.npz"))
+    folder = "adbench" if args.family == "tabular" else "adbench_embeddings"
+    all_sets = sorted((DATA / folder).glob("*.npz"))
     names = args.detectors or list(detectors())
     if args.quick:
-        small = {"39_vertebral", "42_WBC", "29_Pima"}
+        small = {"39_vertebral", "42_WBC", "29_Pima",
+                 "ResNet18_MVTec-AD_toothbrush", "ResNet18_MVTec-AD_bottle"}
         datasets, seeds = [p for p in all_sets if p.stem in small], [0]
     else:
         datasets, seeds = all_sets, args.seeds
@@ -244,11 +275,15 @@ def main(argv=None):
     main_detectors = ["IsolationForest", "PyOD AutoEncoder", "LocalOutlierFactor",
                       "PCA reconstruction"] + [n for n, _ in all_estimators()]
     # Every detector of the table, the main ones first.
+    figure = ("outliers_auc_per_set" if args.family == "tabular"
+              else "outliers_embeddings_auc_per_set")
     plot_per_set(per_set, args.quick,
                  [d for d in main_detectors if d in names]
-                 + [d for d in names if d not in main_detectors])
+                 + [d for d in names if d not in main_detectors], name=figure)
     report = predict_report(raw)
     command = "python -m benchmarks outliers" + (" --quick" if args.quick else "")
+    if args.family != "tabular":
+        command += f" --family {args.family}"
     if args.seeds != [0, 1, 2] and not args.quick:
         command += " --seeds " + " ".join(map(str, args.seeds))
     if args.detectors:
@@ -256,17 +291,22 @@ def main(argv=None):
     if args.jobs > 1:
         command += f" --jobs {args.jobs}"
     notes = ("Fit times are single-threaded (one torch/BLAS thread per process).\n\n"
-             "![AUC per data set](outliers_auc_per_set.png)")
+             f"![AUC per data set]({figure}.png)")
     if report is not None:
         notes += ("\n\n### What `predict` gives (class -1 = outlier, test part)\n\n"
                   "Mean over data sets of precision and recall of the -1 class: with the "
                   "default `contamination=0.1` (`*_c01`), and with `offset_` at the true "
                   "anomaly rate of the training part (`*_true_rate`).\n\n"
                   + report.to_markdown(index=False, floatfmt=".3f"))
-    md = save_table(summary, "outliers_adbench",
-                    f"Outlier detection, {len(datasets)} ADBench sets, seeds {seeds}",
-                    command, quick=args.quick, notes=notes)
-    per_set.to_csv(output_dir(args.quick) / "outliers_adbench_per_set.csv", index=False)
+    stem = "outliers_adbench" if args.family == "tabular" else "outliers_embeddings"
+    split_of = halves([p.stem for p in datasets])
+    notes += ("\n\nHalves (sorted by name; choices are made on one and confirmed on the "
+              "other): A = " + ", ".join(n for n, h in split_of.items() if h == "A")
+              + "; B = " + ", ".join(n for n, h in split_of.items() if h == "B") + ".")
+    md = save_table(summary, stem,
+                    f"Outlier detection, {len(datasets)} ADBench {args.family} sets, "
+                    f"seeds {seeds}", command, quick=args.quick, notes=notes)
+    per_set.to_csv(output_dir(args.quick) / f"{stem}_per_set.csv", index=False)
     print(md)
     return summary
 
