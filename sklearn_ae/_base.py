@@ -83,6 +83,16 @@ def _mean_and_variance(X):
     return mean, total / max(X.shape[0], 1)
 
 
+def _sample_rows(n_rows, n_sample):
+    """Sorted indices of ``n_sample`` of ``n_rows`` rows, the same draw on every call.
+
+    A fixed seed, not the fit's: the summaries taken from a sample (quartiles,
+    offset_) then do not move between seeds, and the fit's draws keep their
+    order.
+    """
+    return np.sort(np.random.RandomState(0).permutation(n_rows)[:n_sample])
+
+
 def _layer_sizes(name, value):
     """``value`` (an int or a sequence of them) as a tuple of positive ints, or an error."""
     sizes = list(value) if np.iterable(value) else [value]
@@ -646,8 +656,7 @@ class BaseAutoencoder(
         """
         if scores is None:
             if X.shape[0] > _OFFSET_ROWS:
-                rows = np.sort(
-                    np.random.RandomState(0).permutation(X.shape[0])[:_OFFSET_ROWS])
+                rows = _sample_rows(X.shape[0], _OFFSET_ROWS)
                 X, y = X[rows], None if y is None else y[rows]
             scores = self._score_samples(X, y)
         if self.contamination == "auto":
@@ -705,8 +714,7 @@ class BaseAutoencoder(
         # standardisation and raw pixels alike (see the benchmarks).
         sample = X
         if X.shape[0] > _QUANTILE_ROWS:
-            rows = np.random.RandomState(0).permutation(X.shape[0])[:_QUANTILE_ROWS]
-            sample = X[np.sort(rows)]
+            sample = X[_sample_rows(X.shape[0], _QUANTILE_ROWS)]
         if sp.issparse(sample):
             sample = sample.toarray()
         low, high = np.percentile(sample, [25, 75], axis=0)
