@@ -224,7 +224,7 @@ def predict_report(raw):
     return per_set.groupby("detector").mean().reset_index()
 
 
-def plot_per_set(per_set, quick, shown=None, name="outliers_auc_per_set"):
+def plot_per_set(per_set, quick, shown=None, figure="outliers_auc_per_set"):
     """ROC-AUC per data set (sorted by IsolationForest's) for the main detectors."""
     import matplotlib
 
@@ -247,7 +247,7 @@ def plot_per_set(per_set, quick, shown=None, name="outliers_auc_per_set"):
     ax.grid(axis="x", alpha=0.3)
     # Outside the axes: inside, it hid the points of the lowest sets.
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    save_figure(fig, name, quick)
+    save_figure(fig, figure, quick)
 
 
 def main(argv=None):
@@ -279,7 +279,7 @@ def main(argv=None):
               else "outliers_embeddings_auc_per_set")
     plot_per_set(per_set, args.quick,
                  [d for d in main_detectors if d in names]
-                 + [d for d in names if d not in main_detectors], name=figure)
+                 + [d for d in names if d not in main_detectors], figure=figure)
     report = predict_report(raw)
     command = "python -m benchmarks outliers" + (" --quick" if args.quick else "")
     if args.family != "tabular":
