@@ -30,6 +30,7 @@ from ._training import (
     make_generator,
     resolve_device,
     train,
+    usable_or_cpu,
 )
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS, fill_doc  # noqa: F401
 from .nn import ACTIVATIONS, reconstruction_error
@@ -1077,12 +1078,8 @@ class BaseAutoencoder(
     def __setstate__(self, state):
         super().__setstate__(state)
         if "device_" in state:
-            device = torch.device(state["device_"])
-            if device.type == "cuda" and not (
-                torch.cuda.is_available()
-                and (device.index or 0) < torch.cuda.device_count()
-            ):
-                device = torch.device("cpu")
+            # A model fitted on a GPU loads on a machine without one.
+            device = usable_or_cpu(torch.device(state["device_"]))
             self.device_ = device
             self.module_.to(device)
 

@@ -79,8 +79,9 @@ COMMON_PARAMETERS = """    n_components : int or None, default=None
         inner fence, ``1.5 * IQR``, flagged 7% of the ordinary rows of a plain
         table: squared errors have a long tail of their own.
     device : str, default="auto"
-        "auto" uses a CUDA GPU when PyTorch sees one, else the CPU; or
-        "cpu", "cuda", "cuda:N".
+        "auto" uses a CUDA GPU when PyTorch sees one, else an Apple GPU
+        (MPS) when there is one, else the CPU; or "cpu", "cuda", "cuda:N",
+        "mps". Asking for a device that is not there is an error.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, the validation split and the
         noise of training. An int gives identical fits on the same CPU with

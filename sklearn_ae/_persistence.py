@@ -257,7 +257,7 @@ def load(path, *, device=None):
     safetensors = _safetensors()
     SafetensorError, safe_open = safetensors.SafetensorError, safetensors.safe_open
 
-    from ._training import forked_rng, resolve_device
+    from ._training import forked_rng, resolve_device, usable_or_cpu
     from .utils import all_estimators
 
     path = os.fspath(path)
@@ -308,11 +308,7 @@ def load(path, *, device=None):
             setattr(estimator, name, value)
     saved_device = estimator.device_
     if device is None:
-        target = saved_device
-        if target.type == "cuda" and not (
-            torch.cuda.is_available() and (target.index or 0) < torch.cuda.device_count()
-        ):
-            target = torch.device("cpu")
+        target = usable_or_cpu(saved_device)
     else:
         target = resolve_device(device)
     for name, value in pending.items():

@@ -27,9 +27,15 @@ __all__ = [
     "make_generator",
     "resolve_device",
     "train",
+    "usable_or_cpu",
 ]
 
-_DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+_DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
 
 
 def resolve_device(device: str) -> torch.device:
@@ -38,8 +44,9 @@ def resolve_device(device: str) -> torch.device:
     Parameters
     ----------
     device : str
-        ``"auto"`` (a CUDA GPU when PyTorch sees one, else the CPU), ``"cpu"``,
-        ``"cuda"`` or ``"cuda:N"``.
+        ``"auto"`` (a CUDA GPU when PyTorch sees one, else an Apple GPU
+        through MPS, else the CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or
+        ``"mps"``.
 
     Returns
     -------
@@ -53,10 +60,20 @@ def resolve_device(device: str) -> torch.device:
     """
     if not isinstance(device, str) or not _DEVICE_PATTERN.match(device):
         raise ValueError(
-            f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}."
+            f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'; got {device!r}."
         )
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if _mps_available() else "cpu")
+    if device == "mps" and not _mps_available():
+        built = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_built()
+        raise ValueError(
+            "device='mps' was requested, but PyTorch sees no Apple GPU "
+            "(torch.backends.mps.is_available() is False"
+            + ("" if built else "; this PyTorch build has no MPS support")
+            + "). Use device='auto' to fall back to the CPU, or device='cpu'."
+        )
     resolved = torch.device(device)
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
@@ -72,6 +89,17 @@ def resolve_device(device: str) -> torch.device:
                 f"CUDA device(s): cuda:0 to cuda:{count - 1}."
             )
     return resolved
+
+
+def usable_or_cpu(device: torch.device) -> torch.device:
+    """``device`` when this machine has it, else the CPU (for loading models)."""
+    if device.type == "cuda" and not (
+        torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
+    ):
+        return torch.device("cpu")
+    if device.type == "mps" and not _mps_available():
+        return torch.device("cpu")
+    return device
 
 
 def _denormals_are_flushed() -> bool:

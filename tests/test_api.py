@@ -185,11 +185,32 @@ def test_inverse_transform_checks_width(blobs):
         est.inverse_transform(np.zeros((3, 4)))
 
 
+def _mps_available():
+    return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+
+
 def test_device_auto_resolves(blobs):
     est = make(Autoencoder, device="auto").fit(blobs)
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    expected = ("cuda" if torch.cuda.is_available()
+                else "mps" if _mps_available() else "cpu")
     assert est.device_.type == expected
     assert next(est.module_.parameters()).device.type == expected
+
+
+@pytest.mark.skipif(_mps_available(), reason="checks the error where there is no Apple GPU")
+def test_device_mps_without_apple_gpu_is_a_clear_error(blobs):
+    with pytest.raises(ValueError, match="sees no Apple GPU"):
+        make(Autoencoder, device="mps").fit(blobs)
+
+
+@pytest.mark.skipif(_mps_available(), reason="checks the fallback where there is no Apple GPU")
+def test_model_from_an_apple_gpu_unpickles_on_the_cpu(blobs):
+    est = make(Autoencoder).fit(blobs)
+    expected = est.transform(blobs)
+    est.device_ = torch.device("mps")  # as an MPS fit records it
+    loaded = pickle.loads(pickle.dumps(est))
+    assert loaded.device_.type == "cpu"
+    assert_array_equal(loaded.transform(blobs), expected)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on CPU-only machines")
