@@ -154,6 +154,48 @@ def measure_memory(n_fit=200_000, n_infer=1_000_000, quick=False):
     return table
 
 
+def partial_fit_vs_fit(epochs_list=(1, 5), quick=False):
+    """Test MSE after one fit against the same epochs as 1,000-row partial_fit calls."""
+    import time
+    import warnings
+
+    import numpy as np
+
+    from sklearn_ae import Autoencoder
+
+    from ._harness import load_mnist
+
+    n_train = 6000 if quick else 60000
+    X, _, X_test, _ = load_mnist(n_train, 2000 if quick else 10000)
+    params = dict(n_components=32, hidden_layer_sizes=(256, 128), random_state=0,
+                  device="cpu", precision="float32")
+
+    def mse(model):
+        return float(np.mean((model.inverse_transform(model.transform(X_test)) - X_test) ** 2))
+
+    rows = []
+    for epochs in epochs_list:
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a constant rate "still improving"
+            whole = Autoencoder(max_iter=epochs, early_stopping=False,
+                                learning_rate="constant", **params).fit(X)
+        fit_s = time.perf_counter() - start
+        start = time.perf_counter()
+        chunked = Autoencoder(**params)
+        for _ in range(epochs):
+            for first in range(0, n_train, 1000):
+                chunked.partial_fit(X[first : first + 1000])
+        partial_s = time.perf_counter() - start
+        rows.append({"epochs": epochs, "rows": n_train, "fit_test_mse": mse(whole),
+                     "partial_fit_test_mse": mse(chunked),
+                     "partial_over_fit": mse(chunked) / mse(whole),
+                     "fit_s": fit_s, "partial_fit_s": partial_s,
+                     "partial_fit_calls": epochs * (n_train // 1000)})
+        print(rows[-1], flush=True)
+    return pd.DataFrame(rows)
+
+
 def measure(n_rows, epochs, device):
     out = subprocess.run([sys.executable, "-c", _CHILD, str(n_rows), str(epochs), device],
                          capture_output=True, text=True, cwd=ROOT, check=True)
@@ -178,9 +220,11 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="10^3 and 10^4 rows")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--part", choices=("rows", "memory", "all"), default="all",
+    parser.add_argument("--part", choices=("rows", "memory", "partial_fit", "all"),
+                        default="all",
                         help="rows: time and memory against rows; memory: peak extra "
-                             "memory of fit and inference per estimator")
+                             "memory of fit and inference per estimator; partial_fit: "
+                             "chunked training against one fit")
     args = parser.parse_args(argv)
     if args.part in ("memory", "all"):
         n_fit, n_infer = (20_000, 100_000) if args.quick else (200_000, 1_000_000)
@@ -205,6 +249,20 @@ def main(argv=None):
         ))
         if args.part == "memory":
             return memory
+    if args.part in ("partial_fit", "all"):
+        table = partial_fit_vs_fit(quick=args.quick)
+        print(save_table(
+            table, "scaling_partial_fit",
+            "partial_fit in 1,000-row chunks against one fit (MNIST, same epochs)",
+            "python -m benchmarks scaling --part partial_fit" + (" --quick" if args.quick else ""),
+            quick=args.quick,
+            notes="Network 784-256-128-32, Adam at a constant 3e-3 in both (partial_fit has "
+                  "no schedule), no early stopping, float32, one process. `partial_over_fit`: "
+                  "test MSE of the chunked training over the one-fit's (target <= 1.10). "
+                  "partial_fit's standardisation is learnt from the first chunk and frozen.",
+        ))
+        if args.part == "partial_fit":
+            return table
     sizes = (1_000, 10_000) if args.quick else SIZES
     table = run(sizes, args.epochs, args.device)
     command = "python -m benchmarks scaling" + (" --quick" if args.quick else "")

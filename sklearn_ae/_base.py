@@ -416,20 +416,106 @@ class BaseAutoencoder(
             raise
         return self
 
-    def _fit(self, X, y):
-        warm = self.warm_start and hasattr(self, "module_")
+    def _check_network(self, continuing, how):
+        """Check the parameters; when ``continuing``, that the network's are unchanged."""
         self._check_params()
         network = {name: _comparable(getattr(self, name)) for name in self._network_params}
-        if warm:
+        if continuing:
             changed = [k for k, v in network.items() if v != self._network_signature.get(k)]
             if changed:
                 raise ValueError(
-                    f"warm_start=True trains the fitted network further, but "
+                    f"{how} trains the fitted network further, but "
                     + ", ".join(f"{k} changed from {self._network_signature.get(k)!r} "
                                 f"to {network[k]!r}" for k in changed)
-                    + " since it was built. Set warm_start=False to train a new one."
+                    + " since it was built. Call fit (with warm_start=False) to train "
+                    "a new one."
                 )
         self._network_signature = network
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train on ``X`` for one pass (epoch), continuing from the current network.
+
+        As :meth:`MLPRegressor.partial_fit <sklearn.neural_network.MLPRegressor.partial_fit>`:
+        the first call (on an unfitted estimator) sets ``n_features_in_``, the
+        standardisation and the network; each call takes one shuffled pass
+        over the rows given, with the optimiser's moments carried from call to
+        call. There is no early stopping and no learning-rate schedule: steps
+        use ``learning_rate_init`` throughout. After :meth:`fit`, it continues
+        training the fitted network; :meth:`fit` afterwards starts afresh
+        (unless ``warm_start=True``). Bad input leaves the model as it was.
+
+        The standardisation (``mean_``, ``scale_``) is learnt from the first
+        call's rows and then frozen: the network's inputs keep one meaning
+        throughout, as data streamed in chunks needs. Give the first call a
+        representative chunk. ``offset_`` and the statistics of the outlier
+        score are re-learnt from each call's rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training rows, in the units of the first chunk.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one pass further.
+        """
+        previous = dict(self.__dict__)
+        try:
+            self._partial_fit(X, y)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous)
+            raise
+        return self
+
+    def _partial_fit(self, X, y):
+        first = not hasattr(self, "module_")
+        self._check_network(not first, "partial_fit")
+        X = validate_data(
+            self, X, reset=first, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc")
+        )
+        if sp.issparse(X):
+            X = X.tocsr()
+        y = self._validate_y(y, X.shape[0], reset=first)
+        device = resolve_device(self.device)
+        if first:
+            self._init_network_settings(X)
+            self.n_iter_, self.loss_curve_, self.validation_scores_ = 0, [], None
+        # One seed per call, from random_state and the number of calls so far:
+        # a seeded sequence of calls is reproducible, and calls differ.
+        base = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        seed = int((int(base) + 7919 * self.n_iter_) % np.iinfo(np.int32).max)
+        self.device_ = device
+        self.precision_ = self._resolve_precision(device)
+        self.max_iter_ = 1
+        module, optimizers, history = self._train_module(
+            X, y, None, None, seed, device, warm=not first, learning_rate="constant")
+        self.module_ = module
+        self._optimizer_state = [optimizer.state_dict() for optimizer in optimizers]
+        self.n_iter_ += history.n_iter
+        self.loss_curve_ = self.loss_curve_ + history.loss_curve
+        self.best_loss_ = history.best_loss
+        train_scores = self._training_scores(X, y, seed, None)
+        self.offset_ = self._fit_offset(X, y, train_scores)
+
+    def _init_network_settings(self, X):
+        """What a new network is built from: its sizes, the scaling, the variant's data."""
+        n_features = X.shape[1]
+        self.n_components_ = (
+            self.n_components if self.n_components is not None
+            else max(1, min(32, n_features // 2))
+        )
+        self.hidden_layer_sizes_ = self._hidden_layer_sizes(n_features)
+        self.mean_, self.scale_ = self._fit_scaling(X)
+        self._init_from_data(X)
+
+    def _fit(self, X, y):
+        warm = self.warm_start and hasattr(self, "module_")
+        self._check_network(warm, "warm_start=True")
         X = validate_data(
             self, X, reset=not warm, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc")
         )
@@ -445,14 +531,7 @@ class BaseAutoencoder(
         density_seed = int(rng.randint(np.iinfo(np.int32).max))
 
         if not warm:
-            self.n_components_ = (
-                self.n_components
-                if self.n_components is not None
-                else max(1, min(32, n_features // 2))
-            )
-            self.hidden_layer_sizes_ = self._hidden_layer_sizes(n_features)
-            self.mean_, self.scale_ = self._fit_scaling(X)
-            self._init_from_data(X)
+            self._init_network_settings(X)
         self.device_ = device
         self.precision_ = self._resolve_precision(device)
         n_train = n_samples if train_rows is None else len(train_rows)
@@ -539,7 +618,8 @@ class BaseAutoencoder(
             return int(self.max_iter)
         return int(np.clip(np.ceil(_ROWS_BUDGET / max(n_train, 1)), 20, 200))
 
-    def _train_module(self, X, y, train_rows, val_rows, seed, device, warm, stage=""):
+    def _train_module(self, X, y, train_rows, val_rows, seed, device, warm, stage="",
+                      learning_rate=None):
         """Train the network (a copy of the fitted one when warm) on the rows of ``X``."""
 
         def to_device(rows):
@@ -612,7 +692,7 @@ class BaseAutoencoder(
                     verbose=self.verbose,
                     description=type(self).__name__ + stage,
                     optimizers=optimizers,
-                    learning_rate=self.learning_rate,
+                    learning_rate=learning_rate or self.learning_rate,
                     autocast_dtype=(
                         torch.bfloat16 if self.precision_ == "bfloat16" else None
                     ),
