@@ -84,6 +84,69 @@ def _mean_and_variance(X):
     return mean, total / max(X.shape[0], 1)
 
 
+def _float_dtype(X):
+    """The float dtype results take for input ``X``: float32 stays, the rest float64."""
+    dtype = getattr(X, "dtype", None)
+    if dtype is None and hasattr(X, "dtypes"):  # a DataFrame: its common dtype
+        dtype = np.result_type(*X.dtypes)
+    return np.float32 if dtype == np.float32 else np.float64
+
+
+def _is_dask(X):
+    """A Dask array or DataFrame (checked by module, so Dask need not be installed)."""
+    return type(X).__module__.split(".")[0] == "dask"
+
+
+class _OnBlock:
+    """An estimator's method applied to one block or partition of rows.
+
+    It names itself to Dask (``__dask_tokenize__``): Dask would otherwise hash
+    the estimator it carries (a torch module), which it cannot do
+    deterministically. One name per call, so no stale result is reused.
+    """
+
+    def __init__(self, fn, columns, dtype):
+        import uuid
+
+        self.fn, self.columns, self.dtype = fn, columns, dtype
+        self.token = f"sklearn_ae-{getattr(fn, '__name__', 'apply')}-{uuid.uuid4().hex}"
+
+    def __dask_tokenize__(self):
+        return self.token
+
+    def __call__(self, block):
+        out = self.fn(block)
+        if not hasattr(block, "columns"):
+            return out
+        import pandas as pd
+
+        if self.columns is None:
+            return pd.Series(out, index=block.index, dtype=self.dtype)
+        return pd.DataFrame(out, index=block.index, columns=self.columns)
+
+
+def _over_blocks(fn, X, columns, dtype):
+    """Apply ``fn`` to each block of rows of a Dask collection, lazily.
+
+    ``columns``: names of the output's columns (None for one value per row).
+    Blocks are whole rows (all columns), so each worker runs the estimator's
+    own method on its blocks; nothing is gathered on the client.
+    """
+    on_block = _OnBlock(fn, columns, dtype)
+    if hasattr(X, "columns"):  # a Dask DataFrame: pandas partitions, names kept
+        import pandas as pd
+
+        meta = (pd.Series([], dtype=dtype) if columns is None else
+                pd.DataFrame({c: pd.Series([], dtype=dtype) for c in columns}))
+        return X.map_partitions(on_block, meta=meta, token=on_block.token)
+    X = X.rechunk({1: -1})
+    if columns is None:
+        return X.map_blocks(on_block, drop_axis=1, dtype=dtype, meta=np.empty((0,), dtype),
+                            name=on_block.token)
+    return X.map_blocks(on_block, chunks=(X.chunks[0], (len(columns),)), dtype=dtype,
+                        meta=np.empty((0, 0), dtype), name=on_block.token)
+
+
 def _sample_rows(n_rows, n_sample):
     """Sorted indices of ``n_sample`` of ``n_rows`` rows, the same draw on every call.
 
@@ -920,6 +983,12 @@ class BaseAutoencoder(
             )
         return filled if filled is not None else np.concatenate(out, axis=0)
 
+    def _input_names(self):
+        """Names of the input features: those seen in fit, else x0, x1, ..."""
+        if hasattr(self, "feature_names_in_"):
+            return list(self.feature_names_in_)
+        return [f"x{i}" for i in range(self.n_features_in_)]
+
     def _validate_rows(self, X):
         """Rows to predict on, checked against the fit: dense float or CSR."""
         X = validate_data(
@@ -953,6 +1022,9 @@ class BaseAutoencoder(
             Codes, of ``X``'s float dtype.
         """
         check_is_fitted(self)
+        if _is_dask(X):
+            return _over_blocks(self.transform, X, self.get_feature_names_out(),
+                                _float_dtype(X))
         X = self._validate_rows(X)
         return self._apply(self._encode_batch, X, out_dtype=X.dtype)
 
@@ -969,6 +1041,10 @@ class BaseAutoencoder(
         X_original : ndarray of shape (n_samples, n_features)
             Reconstructions, with the standardisation undone.
         """
+        if _is_dask(X):
+            check_is_fitted(self)
+            return _over_blocks(self.inverse_transform, X, self._input_names(),
+                                _float_dtype(X))
         Z = self._check_codes(X)
         return self._decode(Z).astype(Z.dtype, copy=False)
 
@@ -1012,6 +1088,8 @@ class BaseAutoencoder(
             RuntimeWarning: never NaN.
         """
         check_is_fitted(self)
+        if _is_dask(X):
+            return _over_blocks(self.score_samples, X, None, np.float64)
         X = self._validate_rows(X)
         return self._public_scores(X)
 
@@ -1082,6 +1160,9 @@ class BaseAutoencoder(
         -------
         decision : ndarray of shape (n_samples,)
         """
+        if _is_dask(X):
+            check_is_fitted(self)
+            return _over_blocks(self.decision_function, X, None, np.float64)
         return self.score_samples(X) - self.offset_
 
     def predict(self, X):
@@ -1097,6 +1178,9 @@ class BaseAutoencoder(
             +1 where ``decision_function(X) >= 0``, else -1 (so also where
             the score is NaN).
         """
+        if _is_dask(X):
+            check_is_fitted(self)
+            return _over_blocks(self.predict, X, None, np.int64)
         return _inlier_labels(self.decision_function(X))
 
     def score(self, X, y=None):
