@@ -65,13 +65,34 @@ def test_inference_on_a_dask_dataframe_keeps_names_and_index():
     assert_allclose(scores.to_numpy(), model.score_samples(frame), rtol=1e-6)
 
 
-def test_local_cluster_with_two_worker_processes():
+@pytest.fixture(scope="module")
+def client():
     distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client
+
+
+def test_local_cluster_with_two_worker_processes(client):
     X = data()
     model = Autoencoder(n_components=2, hidden_layer_sizes=(16,), max_iter=3,
                         random_state=0).fit(X)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster):
-        scores = model.score_samples(da.from_array(X, chunks=(500, 8))).compute()
+    scores = model.score_samples(da.from_array(X, chunks=(500, 8))).compute()
     assert_allclose(scores, model.score_samples(X), rtol=1e-6)
+
+
+def test_grid_search_on_the_cluster_uses_one_thread_per_worker(client):
+    import joblib
+    import torch
+    from sklearn.model_selection import GridSearchCV
+
+    # Each worker process was given one thread; torch there takes just that.
+    assert set(client.run(torch.get_num_threads).values()) == {1}
+    X = data(600)
+    search = dict(estimator=Autoencoder(hidden_layer_sizes=(16,), max_iter=4, random_state=0),
+                  param_grid={"n_components": [1, 2, 3]}, cv=3)
+    serial = GridSearchCV(**search, n_jobs=1).fit(X).cv_results_["mean_test_score"]
+    with joblib.parallel_backend("dask"):
+        spread = GridSearchCV(**search, n_jobs=-1).fit(X).cv_results_["mean_test_score"]
+    assert_allclose(spread, serial, rtol=1e-6)
