@@ -468,11 +468,17 @@ class BaseAutoencoder(
         self : object
             The fitted estimator.
         """
-        # A fit that fails (bad input, diverging loss) leaves a fitted model
-        # exactly as it was: restore every attribute it may have touched.
+        return self._unchanged_on_failure(self._fit, X, y)
+
+    def _unchanged_on_failure(self, train, X, y):
+        """Run ``train(X, y)``; if it fails, restore every attribute it may have touched.
+
+        A fit that fails (bad input, diverging loss) leaves a fitted model
+        exactly as it was.
+        """
         previous = dict(self.__dict__)
         try:
-            self._fit(X, y)
+            train(X, y)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(previous)
@@ -526,23 +532,12 @@ class BaseAutoencoder(
         self : object
             The estimator, trained one pass further.
         """
-        previous = dict(self.__dict__)
-        try:
-            self._partial_fit(X, y)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(previous)
-            raise
-        return self
+        return self._unchanged_on_failure(self._partial_fit, X, y)
 
     def _partial_fit(self, X, y):
         first = not hasattr(self, "module_")
         self._check_network(not first, "partial_fit")
-        X = validate_data(
-            self, X, reset=first, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc")
-        )
-        if sp.issparse(X):
-            X = X.tocsr()
+        X = self._validate_training_rows(X, reset=first)
         y = self._validate_y(y, X.shape[0], reset=first)
         device = resolve_device(self.device)
         if first:
@@ -565,6 +560,14 @@ class BaseAutoencoder(
         train_scores = self._training_scores(X, y, seed, None)
         self.offset_ = self._fit_offset(X, y, train_scores)
 
+    def _validate_training_rows(self, X, reset):
+        """Training rows checked (and, with ``reset``, recorded): dense float or CSR."""
+        X = validate_data(
+            self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc")
+        )
+        # Rows are sliced per batch: CSR makes that cheap.
+        return X.tocsr() if sp.issparse(X) else X
+
     def _init_network_settings(self, X):
         """What a new network is built from: its sizes, the scaling, the variant's data."""
         n_features = X.shape[1]
@@ -579,12 +582,7 @@ class BaseAutoencoder(
     def _fit(self, X, y):
         warm = self.warm_start and hasattr(self, "module_")
         self._check_network(warm, "warm_start=True")
-        X = validate_data(
-            self, X, reset=not warm, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc")
-        )
-        if sp.issparse(X):
-            # Rows are sliced per batch: CSR makes that cheap.
-            X = X.tocsr()
+        X = self._validate_training_rows(X, reset=not warm)
         n_samples, n_features = X.shape
         y = self._validate_y(y, n_samples, reset=not warm)
         device = resolve_device(self.device)
