@@ -10,6 +10,7 @@ import sys
 
 BENCHMARKS = {
     "speed": "benchmarks.speed",
+    "gpu": "benchmarks.gpu",
     "scaling": "benchmarks.scaling",
     "dimred": "benchmarks.dimred",
     "families": "benchmarks.families",

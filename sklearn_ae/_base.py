@@ -757,6 +757,7 @@ class BaseAutoencoder(
                     autocast_dtype=(
                         torch.bfloat16 if self.precision_ == "bfloat16" else None
                     ),
+                    step_generators=(self._train_generator,),
                 )
             except FloatingPointError as exc:
                 raise FloatingPointError(

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import re
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -21,6 +23,7 @@ from tqdm.auto import tqdm
 __all__ = [
     "TrainingHistory",
     "cosine_factor",
+    "cuda_graphs_enabled",
     "denormals_flushed",
     "forked_rng",
     "intra_op_threads",
@@ -244,8 +247,33 @@ class _Schedule:
         if self.kind == "cosine":
             factor = cosine_factor(self.step, self.n_steps)
             for group, base in zip(self.groups, self.base):
-                group["lr"] = base * factor
+                if isinstance(group["lr"], torch.Tensor):
+                    # A captured step reads its rate from this tensor's
+                    # address: update it in place (a kernel, no sync).
+                    group["lr"].fill_(base * factor)
+                else:
+                    group["lr"] = base * factor
         self.step += 1
+
+    @contextlib.contextmanager
+    def on_device(self, device):
+        """Rates as device tensors and optimizers capturable inside the block.
+
+        A CUDA graph bakes a float rate into its kernels; a tensor rate is
+        read at each replay, so the schedule can move it. Restored to floats
+        afterwards, so a saved optimizer state is the same as after an eager
+        fit and loads on a CPU-only machine.
+        """
+        saved = [(g["lr"], g.get("capturable", False)) for g in self.groups]
+        try:
+            for group in self.groups:
+                group["lr"] = torch.tensor(float(group["lr"]), dtype=torch.float32, device=device)
+                group["capturable"] = True
+            yield
+        finally:
+            for group, (_, capturable) in zip(self.groups, saved):
+                group["lr"] = float(group["lr"])
+                group["capturable"] = capturable
 
 
 def _batch_losses(
@@ -271,6 +299,157 @@ def _batch_losses(
     return total / n_samples
 
 
+def cuda_graphs_enabled() -> bool:
+    """Whether CUDA fits capture their training steps as CUDA graphs.
+
+    On by default; the environment variable ``SKLEARN_AE_CUDA_GRAPHS=0``
+    turns it off (every step then runs eagerly, as on the CPU), for
+    debugging or to compare the two paths.
+    """
+    return os.environ.get("SKLEARN_AE_CUDA_GRAPHS", "1").strip().lower() not in {
+        "0", "false", "no", "off"}
+
+
+# Eager steps before the capture, as PyTorch's whole-network capture recipe
+# asks: they create the optimizers' state, cuBLAS handles and autograd's
+# buffers outside the graph. They are real training steps on real batches.
+_GRAPH_WARMUP_STEPS = 3
+
+
+class _GraphedSteps:
+    """An epoch runner that replays captured training steps on CUDA.
+
+    A step is captured once per fit and batch length, on static buffers:
+    before each replay the batch's rows are gathered into the input buffer
+    by one ``index_select`` on the device, and the graph adds the batch's
+    loss to a device accumulator, so a step costs one gather and one replay
+    launch. The first steps (warm-up) run eagerly through the same
+    ``train_step``; so does the epoch's shorter last batch the first time it
+    comes, after which it has a graph of its own (it has the same length
+    every epoch). Each batch is thus trained once, on its own rows, whatever
+    the path. If a capture fails, every later step runs eagerly, after one
+    warning.
+    """
+
+    def __init__(self, train_step, X, y, batch_size, autocast, generators):
+        self.train_step = train_step
+        self.X, self.y = X, y
+        self.batch_size = batch_size
+        self.autocast = autocast
+        self.generators = [g for g in generators if g is not None and g.device.type == "cuda"]
+        self.total = torch.zeros((), device=X.device)
+        # Batch length -> (graph, static X rows, static y rows).
+        self.graphs = {}
+        self.ran_eagerly = set()
+        self.failed = False
+        self.steps = 0
+        self.side_stream = torch.cuda.Stream(device=X.device)
+
+    def _eager(self, index):
+        x = self.X[index]
+        y = None if self.y is None else self.y[index]
+        with self.autocast:
+            loss = self.train_step(x, y)
+        self.total += loss.detach() * index.numel()
+
+    def _warm_up(self, index):
+        # On a side stream, as PyTorch's recipe does, so that what the first
+        # steps initialise lazily is not tied to the default stream.
+        self.side_stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(self.side_stream):
+            self._eager(index)
+        torch.cuda.current_stream().wait_stream(self.side_stream)
+        self.ran_eagerly.add(index.numel())
+
+    def _static(self, source, n_rows):
+        if source is None:
+            return None
+        return torch.empty((n_rows, *source.shape[1:]), dtype=source.dtype, device=source.device)
+
+    def _capture(self, n_rows):
+        graph = torch.cuda.CUDAGraph()
+        x_static, y_static = self._static(self.X, n_rows), self._static(self.y, n_rows)
+        # Captured on the side stream by hand rather than through
+        # torch.cuda.graph, whose entry empties the allocator's cache (and
+        # may collect garbage): tens of milliseconds per fit, and every
+        # later allocation of the fit would go back to cudaMalloc.
+        stream = self.side_stream
+        stream.wait_stream(torch.cuda.current_stream())
+        try:
+            # The fit's own generator: a captured draw must advance it at
+            # each replay as an eager draw would.
+            for generator in self.generators:
+                graph.register_generator_state(generator)
+            with torch.cuda.stream(stream):
+                # thread_local: fits in other threads (GridSearchCV with a
+                # threading backend) may allocate while this one captures.
+                graph.capture_begin(capture_error_mode="thread_local")
+                try:
+                    with self.autocast:
+                        loss = self.train_step(x_static, y_static)
+                    self.total.add_(loss.detach() * n_rows)
+                except BaseException:
+                    # End the broken capture; the body's error is the one
+                    # to report.
+                    with contextlib.suppress(Exception):
+                        graph.capture_end()
+                    raise
+                graph.capture_end()
+        except Exception as exc:  # noqa: BLE001 (any failure: fall back, say why)
+            torch.cuda.current_stream().wait_stream(stream)
+            self.failed = True
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no message"
+            warnings.warn(
+                f"Capturing the training step as a CUDA graph failed ({type(exc).__name__}: "
+                f"{reason}); the rest of this fit trains eagerly, step by step (same "
+                "results, slower). Set SKLEARN_AE_CUDA_GRAPHS=0 to skip the attempt.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return
+        torch.cuda.current_stream().wait_stream(stream)
+        self.graphs[n_rows] = (graph, x_static, y_static)
+
+    def epoch(self, order, before_step):
+        """Train one epoch over the rows in ``order``; mean loss as a device scalar."""
+        self.total.zero_()
+        n_samples = order.numel()
+        for start in range(0, n_samples, self.batch_size):
+            index = order[start : start + self.batch_size]
+            n_rows = index.numel()
+            before_step()
+            if (
+                n_rows not in self.graphs
+                and not self.failed
+                and self.steps >= _GRAPH_WARMUP_STEPS
+                # A short batch is captured once it has run eagerly (its
+                # shapes then have their kernels and workspaces).
+                and (n_rows == self.batch_size or n_rows in self.ran_eagerly)
+            ):
+                self._capture(n_rows)
+            captured = self.graphs.get(n_rows)
+            if captured is not None:
+                graph, x_static, y_static = captured
+                torch.index_select(self.X, 0, index, out=x_static)
+                if y_static is not None:
+                    torch.index_select(self.y, 0, index, out=y_static)
+                graph.replay()
+            elif not self.failed:
+                self._warm_up(index)
+            else:
+                self._eager(index)
+            self.steps += 1
+        return self.total / n_samples
+
+
+def _use_graphs(X) -> bool:
+    return (
+        isinstance(X, torch.Tensor)
+        and X.device.type == "cuda"
+        and cuda_graphs_enabled()
+    )
+
+
 def train(
     module: torch.nn.Module,
     train_step: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor],
@@ -288,6 +467,7 @@ def train(
     optimizers: list | None = None,
     learning_rate: str = "constant",
     autocast_dtype: torch.dtype | None = None,
+    step_generators: tuple = (),
 ) -> TrainingHistory:
     """Train ``module`` by minibatch steps until it stops improving.
 
@@ -335,6 +515,10 @@ def train(
     autocast_dtype : torch.dtype or None
         When given, training steps run under :func:`torch.autocast` in that
         dtype (weights, optimizer state and validation stay in float32).
+    step_generators : tuple of torch.Generator, default=()
+        Generators ``train_step`` draws from. On CUDA the steps of full
+        batches are captured as one CUDA graph (see :func:`cuda_graphs_enabled`),
+        and a captured draw advances these generators as an eager one would.
 
     Returns
     -------
@@ -355,17 +539,30 @@ def train(
     )
     steps_per_epoch = math.ceil(X.shape[0] / batch_size)
     schedule = _Schedule(optimizers or [], learning_rate, max_iter * steps_per_epoch)
+    graphed = _use_graphs(X)
     autocast = (
-        torch.autocast(X.device.type, dtype=autocast_dtype)
+        # A graph must not keep autocast's cache of cast weights: the cast
+        # would be captured once and then never follow the weights.
+        torch.autocast(X.device.type, dtype=autocast_dtype, cache_enabled=not graphed)
         if autocast_dtype is not None
         else contextlib.nullcontext()
     )
+    stack = contextlib.ExitStack()
+    runner = None
+    if graphed:
+        stack.enter_context(torch.cuda.device(X.device))
+        stack.enter_context(schedule.on_device(X.device))
+        runner = _GraphedSteps(train_step, X, y, batch_size, autocast, step_generators)
     try:
         for epoch in range(max_iter):
             module.train()
-            losses = [
-                _batch_losses(train_step, X, y, batch_size, generator, schedule, autocast)
-            ]
+            if runner is not None:
+                order = torch.randperm(X.shape[0], generator=generator).to(X.device)
+                losses = [runner.epoch(order, schedule)]
+            else:
+                losses = [
+                    _batch_losses(train_step, X, y, batch_size, generator, schedule, autocast)
+                ]
             if validation_loss is not None:
                 losses.append(validation_loss())
             # The one device-to-host transfer of the epoch.
@@ -405,6 +602,12 @@ def train(
         history.interrupted = True
     finally:
         bar.close()
+        if runner is not None:
+            # Replays are asynchronous: finish them before the rates turn
+            # back into floats and the graph's memory is released.
+            torch.cuda.current_stream(X.device).synchronize()
+            del runner
+        stack.close()
     first = history.loss_curve[0] if history.loss_curve else math.nan
     if abs(first) > 0 and history.best_loss > first + _DIVERGED_FACTOR * abs(first):
         # Finite but useless: the steps threw the weights far from where the

@@ -224,7 +224,9 @@ def kl_sparsity(codes: torch.Tensor, target: float) -> torch.Tensor:
         A scalar.
     """
     rho_hat = codes.mean(dim=0).clamp(1e-6, 1 - 1e-6)
-    rho = torch.as_tensor(target, dtype=codes.dtype, device=codes.device)
+    # The target stays a Python float: a tensor made from it would be a copy
+    # from the host at every step, which a captured CUDA graph cannot hold.
+    rho = float(target)
     kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
     return kl.sum()
 
