@@ -350,7 +350,7 @@ class _GraphedSteps:
         y = None if self.y is None else self.y[index]
         with self.autocast:
             loss = self.train_step(x, y)
-        self.total += loss.detach() * index.numel()
+        self.total.add_(loss.detach(), alpha=index.numel())
 
     def _warm_up(self, index):
         # On a side stream, as PyTorch's recipe does, so that what the first
@@ -387,7 +387,7 @@ class _GraphedSteps:
                 try:
                     with self.autocast:
                         loss = self.train_step(x_static, y_static)
-                    self.total.add_(loss.detach() * n_rows)
+                    self.total.add_(loss.detach(), alpha=n_rows)
                 except BaseException:
                     # End the broken capture; the body's error is the one
                     # to report.
