@@ -263,6 +263,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     folder = "adbench" if args.family == "tabular" else "adbench_embeddings"
     all_sets = sorted((DATA / folder).glob("*.npz"))
+    if not all_sets:
+        raise FileNotFoundError(
+            f"no data sets (*.npz) in {DATA / folder}: the outliers benchmark reads "
+            "../shared/data beside the project, the folder named by SKLEARN_AE_DATA, or "
+            "the cache that `python -m benchmarks fetch` fills."
+        )
     names = args.detectors or list(detectors())
     if args.quick:
         small = {"39_vertebral", "42_WBC", "29_Pima",

@@ -210,3 +210,25 @@ def test_partial_fit_and_sparse_input_on_cuda(data, monkeypatch):
     fitted = Autoencoder(n_components=3, hidden_layer_sizes=(16,), max_iter=3,
                          device="cuda", random_state=0).fit(sparse)
     assert np.isfinite(fitted.transform(sparse)).all()
+
+
+def test_ctrl_c_during_replays_keeps_what_was_trained(data, monkeypatch):
+    X, _ = data
+    replay = torch.cuda.CUDAGraph.replay
+    calls = []
+
+    def interrupted(graph):
+        calls.append(1)
+        if len(calls) == 20:
+            raise KeyboardInterrupt
+        return replay(graph)
+
+    monkeypatch.setattr(torch.cuda.CUDAGraph, "replay", interrupted)
+    monkeypatch.setenv("SKLEARN_AE_CUDA_GRAPHS", "1")
+    est = Autoencoder(n_components=3, hidden_layer_sizes=(16,), batch_size=BATCH, max_iter=50,
+                      device="cuda", random_state=0, warm_start=True)
+    with pytest.warns(UserWarning, match="interrupted after 1 epoch"):
+        est.fit(X)
+    assert est.n_iter_ == 1 and np.isfinite(est.transform(X)).all()
+    for state in est._optimizer_state:
+        assert all(isinstance(group["lr"], float) for group in state["param_groups"])

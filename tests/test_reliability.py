@@ -240,8 +240,10 @@ class _InterruptAfter:
 
 def test_ctrl_c_keeps_what_was_trained(monkeypatch):
     X, _ = small_data()
+    # On the CPU: the interruption is planted in _train_step, which a CUDA
+    # graph calls only while capturing (a real Ctrl-C stops replays alike).
     model = Autoencoder(hidden_layer_sizes=(8,), max_iter=50, batch_size=50,
-                        random_state=0, refit_fraction=0.1)
+                        random_state=0, refit_fraction=0.1, device="cpu")
     monkeypatch.setattr(model, "_train_step", _InterruptAfter(model, 4 * 3 + 2))
     with pytest.warns(UserWarning, match="interrupted after 3 epoch"):
         model.fit(X)

@@ -115,8 +115,10 @@ def test_learning_rate_schedule_reaches_the_optimizer(blobs):
             seen.append(optimizers[0].param_groups[0]["lr"])
             return super()._train_step(module, optimizers, X, y)
 
+    # On the CPU, where every step calls _train_step (a CUDA graph replays
+    # its captured steps; tests/test_cuda_graphs.py checks the schedule there).
     Spy(max_iter=4, batch_size=100, early_stopping=False, learning_rate_init=0.01,
-        random_state=0).fit(blobs)
+        random_state=0, device="cpu").fit(blobs)
     assert len(seen) == 12
     assert max(seen) == pytest.approx(0.01 * cosine_peak(12), rel=1e-6)
     assert seen[-1] < 0.1 * max(seen)
@@ -271,10 +273,12 @@ def test_auto_epochs_are_recorded(blobs):
 def test_precision(blobs, monkeypatch):
     import sklearn_ae._base as base
 
-    narrow = Autoencoder(**FAST_PARAMS).fit(blobs)
+    narrow = Autoencoder(**FAST_PARAMS, device="cpu").fit(blobs)
     assert narrow.precision_ == "float32"
     monkeypatch.setattr(base, "_cpu_has_amx", lambda: True)
-    wide = Autoencoder(hidden_layer_sizes=(256,), max_iter=2, random_state=0).fit(blobs)
+    # bfloat16 is the CPU's automatic choice (with AMX); a GPU keeps float32.
+    wide = Autoencoder(hidden_layer_sizes=(256,), max_iter=2, random_state=0,
+                       device="cpu").fit(blobs)
     assert wide.precision_ == "bfloat16"
     monkeypatch.setattr(base, "_cpu_has_amx", lambda: False)
     wide.fit(blobs)
