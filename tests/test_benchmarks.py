@@ -18,7 +18,7 @@ needs_data = pytest.mark.skipif(
 
 
 @needs_data
-@pytest.mark.parametrize("name", ["speed", "scaling", "dimred", "oneclass", "denoising", "vae", "images", "outliers", "families", "fit_cost"])
+@pytest.mark.parametrize("name", ["speed", "gpu", "scaling", "dimred", "oneclass", "denoising", "vae", "images", "outliers", "families", "fit_cost"])
 def test_quick_mode_runs(name, capsys):
     if name in ("outliers", "families") and not list((harness.DATA / "adbench").glob("*.npz")):
         pytest.skip(f"no ADBench sets in {harness.DATA / 'adbench'} (the outliers benchmark's data)")
