@@ -23,6 +23,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._distributed import current_group
+from ._streaming import StreamedRows, is_file_backed
 from ._training import (
     denormals_flushed,
     forked_rng,
@@ -82,6 +84,23 @@ def _mean_and_variance(X):
             if np.all(np.isfinite(total)):
                 break
     return mean, total / max(X.shape[0], 1)
+
+
+def _pooled_statistics(parts):
+    """Mean, variance and quartile sample of the rows of every rank.
+
+    ``parts``: one ``(n_rows, mean, variance, sample)`` per rank. The
+    variances pool exactly (Chan et al.); the sample is every rank's, so the
+    quartiles are those of a sample of all rows.
+    """
+    counts = np.array([n for n, _, _, _ in parts], dtype=np.float64)
+    means = np.stack([np.asarray(m, dtype=np.float64) for _, m, _, _ in parts])
+    variances = np.stack([np.asarray(v, dtype=np.float64) for _, _, v, _ in parts])
+    total = max(counts.sum(), 1.0)
+    mean = (counts[:, None] * means).sum(axis=0) / total
+    spread = counts[:, None] * (variances + (means - mean) ** 2)
+    sample = np.concatenate([s for _, _, _, s in parts if len(s)], axis=0)
+    return mean, spread.sum(axis=0) / total, sample
 
 
 def _float_dtype(X):
@@ -209,6 +228,13 @@ class _SparseRows:
             index = index.cpu().numpy()
         part = self.X[index].toarray()
         return _as_tensor(self.estimator._standardized(part), self.device)
+
+
+class _StreamPart:
+    """Which rows of a file-backed X a training reads: see StreamedRows."""
+
+    def __init__(self, part, fraction, seed):
+        self.part, self.fraction, self.seed = part, fraction, seed
 
 
 def _as_tensor(array, device, dtype=np.float32):
@@ -364,6 +390,8 @@ class BaseAutoencoder(
     # The generator of the fit in progress: training hooks draw their noise
     # from it. None outside a fit, where draws fall back to torch's global one.
     _train_generator = None
+    # The process group of a data-parallel fit in progress; None otherwise.
+    _group = None
 
     @abstractmethod
     def _build_module(self, n_features: int) -> torch.nn.Module:
@@ -407,6 +435,9 @@ class BaseAutoencoder(
         low, high = X.min(axis=0), X.max(axis=0)
         if sp.issparse(X):
             low, high = low.toarray().ravel(), high.toarray().ravel()
+        if self._group is not None:
+            low = self._group.reduce(np.asarray(low, dtype=np.float64), "min")
+            high = self._group.reduce(np.asarray(high, dtype=np.float64), "max")
         low = (np.asarray(low, dtype=np.float64) - self.mean_) / self.scale_
         high = (np.asarray(high, dtype=np.float64) - self.mean_) / self.scale_
         return low.astype(X.dtype), high.astype(X.dtype)
@@ -477,12 +508,17 @@ class BaseAutoencoder(
         exactly as it was.
         """
         previous = dict(self.__dict__)
+        # The torch.distributed group this call trains across, if any (see
+        # _distributed.py); transient, like the fit's generator.
+        self._group = current_group()
         try:
             train(X, y)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(previous)
             raise
+        finally:
+            self.__dict__.pop("_group", None)
         return self
 
     def _check_network(self, continuing, how):
@@ -579,23 +615,67 @@ class BaseAutoencoder(
         self.mean_, self.scale_ = self._fit_scaling(X)
         self._init_from_data(X)
 
+    def _check_distributed(self, X):
+        """Refuse what a data-parallel fit cannot do; the same answer on every rank.
+
+        Every rank checks what every rank passed (gathered), so that all
+        raise together rather than some waiting forever for the others.
+        """
+        group = self._group
+        seen = group.gather((X.shape[1], getattr(self, "classes_", None) is not None and
+                             [repr(c) for c in self.classes_]))
+        widths = [width for width, _ in seen]
+        if len(set(widths)) > 1:
+            raise ValueError(
+                f"every rank of a data-parallel fit must pass rows of the same width; "
+                f"ranks 0 to {group.size - 1} passed {widths} features."
+            )
+        if any(classes != seen[0][1] for _, classes in seen):
+            raise ValueError(
+                "every rank of a data-parallel fit must see the same classes of y (its "
+                "rows of every class); they differ between ranks."
+            )
+        if not sp.issparse(X) and is_file_backed(X):
+            raise ValueError(
+                "a data-parallel fit (torch.distributed) takes each rank's rows in "
+                "memory; pass np.asarray(X[rows]) of the rank's share rather than a "
+                "memmap."
+            )
+
     def _fit(self, X, y):
         warm = self.warm_start and hasattr(self, "module_")
         self._check_network(warm, "warm_start=True")
         X = self._validate_training_rows(X, reset=not warm)
         n_samples, n_features = X.shape
         y = self._validate_y(y, n_samples, reset=not warm)
+        group = self._group
+        if group is not None:
+            self._check_distributed(X)
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        train_rows, val_rows = self._split_rows(n_samples, rng)
+        if group is not None:
+            # One initial network on every rank, whatever random_state is.
+            seed = int(group.broadcast(seed))
+        if group is None and not sp.issparse(X) and is_file_backed(X):
+            # A memmap is read chunk by chunk, never copied whole: the split is
+            # drawn per chunk (no index of all rows), see _streaming.py.
+            fraction = self.validation_fraction if self.early_stopping else 0.0
+            split_seed = int(rng.randint(np.iinfo(np.int32).max))
+            train_rows = _StreamPart("train" if fraction else "all", fraction, split_seed)
+            val_rows = _StreamPart("validation", fraction, split_seed) if fraction else None
+            n_train = int(round(n_samples * (1.0 - fraction)))
+        else:
+            train_rows, val_rows = self._split_rows(n_samples, rng)
+            n_train = n_samples if train_rows is None else len(train_rows)
         density_seed = int(rng.randint(np.iinfo(np.int32).max))
 
+        if group is not None:
+            n_train = int(group.sum([n_train])[0])
         if not warm:
             self._init_network_settings(X)
         self.device_ = device
         self.precision_ = self._resolve_precision(device)
-        n_train = n_samples if train_rows is None else len(train_rows)
         self.max_iter_ = self._resolve_max_iter(n_train)
 
         module, optimizers, history = self._train_module(
@@ -682,14 +762,19 @@ class BaseAutoencoder(
     def _train_module(self, X, y, train_rows, val_rows, seed, device, warm, stage="",
                       learning_rate=None):
         """Train the network (a copy of the fitted one when warm) on the rows of ``X``."""
+        group = self._group
 
         def to_device(rows):
+            if isinstance(rows, _StreamPart):
+                return StreamedRows(X, y, self, device, part=rows.part,
+                                    fraction=rows.fraction, seed=rows.seed)
             if sp.issparse(X):
                 return _SparseRows(X if rows is None else X[rows], self, device)
             return self._training_tensor(X, rows, device)
 
         def y_to_device(rows):
-            if y is None:
+            if y is None or isinstance(rows, _StreamPart):
+                # Streamed rows carry their own y.
                 return None
             return torch.as_tensor(y if rows is None else y[rows], device=device)
 
@@ -702,6 +787,12 @@ class BaseAutoencoder(
             if self.batch_size == "auto"
             else min(self.batch_size, X_train.shape[0])
         )
+        rows_per_epoch = None
+        if group is not None:
+            # The same steps on every rank: the smallest batch, and each
+            # epoch padded to the largest share of rows.
+            batch_size = int(group.reduce([batch_size], "min")[0])
+            rows_per_epoch = int(group.reduce([X_train.shape[0]], "max")[0])
         if warm:
             # Train a copy so that a failure leaves the fitted module intact.
             module = copy.deepcopy(self.module_).to(device)
@@ -711,11 +802,14 @@ class BaseAutoencoder(
             with forked_rng(seed):
                 module = self._build_module(X.shape[1])
             module = module.to(device)
+        if group is not None:
+            group.broadcast_module(module)
         # Noise, posterior samples and prior draws during training come from
         # this fit's own generator, never torch's global one, so fits in
-        # parallel threads are each what they would be alone.
+        # parallel threads are each what they would be alone (and the ranks
+        # of a data-parallel fit draw different noise).
         self._train_generator = make_generator(
-            (seed * 2654435761 + 1) % (2**63 - 1), device)
+            (seed * 2654435761 + 1 + (group.rank if group else 0)) % (2**63 - 1), device)
         with denormals_flushed(device.type == "cpu"), intra_op_threads(
             self._training_threads(module, device)
         ):
@@ -726,10 +820,10 @@ class BaseAutoencoder(
                 for optimizer, state in zip(optimizers, getattr(self, "_optimizer_state", [])):
                     # Moments carry over; the rates are this fit's (a finished
                     # cosine schedule saved rates near zero).
-                    rates = [group["lr"] for group in optimizer.param_groups]
+                    rates = [g["lr"] for g in optimizer.param_groups]
                     optimizer.load_state_dict(state)
-                    for group, rate in zip(optimizer.param_groups, rates):
-                        group["lr"] = rate
+                    for param_group, rate in zip(optimizer.param_groups, rates):
+                        param_group["lr"] = rate
 
             validation_loss = None
             if val_rows is not None:
@@ -738,6 +832,7 @@ class BaseAutoencoder(
             def step(X_batch, y_batch):
                 return self._train_step(module, optimizers, X_batch, y_batch)
 
+            hooks = [] if group is None else group.average_gradients_before_steps(optimizers)
             try:
                 history = train(
                     module,
@@ -758,6 +853,9 @@ class BaseAutoencoder(
                         torch.bfloat16 if self.precision_ == "bfloat16" else None
                     ),
                     step_generators=(self._train_generator,),
+                    group=group,
+                    rows_per_epoch=rows_per_epoch,
+                    validation_rows=0 if val_rows is None else X_val.shape[0],
                 )
             except FloatingPointError as exc:
                 raise FloatingPointError(
@@ -768,6 +866,8 @@ class BaseAutoencoder(
                 ) from exc
             finally:
                 del self._train_generator
+                for hook in hooks:
+                    hook.remove()
         return module, optimizers, history
 
     # ------------------------------------------------------------------
@@ -802,6 +902,9 @@ class BaseAutoencoder(
                 rows = _sample_rows(X.shape[0], _OFFSET_ROWS)
                 X, y = X[rows], None if y is None else y[rows]
             scores = self._score_samples(X, y)
+        if self._group is not None:
+            # Over every rank's rows: the same offset_ everywhere.
+            scores = np.concatenate(self._group.gather(np.asarray(scores)))
         if self.contamination == "auto":
             q1, q3 = np.percentile(scores, [25, 75])
             return float(q1 - 3.0 * (q3 - q1))
@@ -839,6 +942,14 @@ class BaseAutoencoder(
         if not self.standardize:
             return np.zeros(n_features), np.ones(n_features)
         mean, var = _mean_and_variance(X)
+        sample = X
+        if X.shape[0] > _QUANTILE_ROWS:
+            sample = X[_sample_rows(X.shape[0], _QUANTILE_ROWS)]
+        if sp.issparse(sample):
+            sample = sample.toarray()
+        if self._group is not None:
+            mean, var, sample = _pooled_statistics(
+                self._group.gather((X.shape[0], mean, var, sample)))
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var))):
             raise ValueError(
                 "X is too large to standardise: the mean or variance of "
@@ -855,11 +966,6 @@ class BaseAutoencoder(
         # deviation of the other features instead, when that is larger. On
         # MNIST this also lowered the test error against plain
         # standardisation and raw pixels alike (see the benchmarks).
-        sample = X
-        if X.shape[0] > _QUANTILE_ROWS:
-            sample = X[_sample_rows(X.shape[0], _QUANTILE_ROWS)]
-        if sp.issparse(sample):
-            sample = sample.toarray()
         low, high = np.percentile(sample, [25, 75], axis=0)
         mostly_constant = high - low <= 0
         typical = std[~mostly_constant]
@@ -910,15 +1016,24 @@ class BaseAutoencoder(
         """Mean per-row loss of the validation rows, as a device scalar."""
         chunk = self._chunk_rows(X_val.shape[1], module)
 
+        def parts():
+            if hasattr(X_val, "chunks"):
+                # Streamed from a file: the source's chunks, in file order.
+                yield from X_val.chunks()
+            else:
+                yield X_val, y_val
+
         def validation_loss():
             module.eval()
             total = torch.zeros((), device=X_val.device)
             with torch.no_grad():
-                for start in range(0, X_val.shape[0], chunk):
-                    y_chunk = None if y_val is None else y_val[start : start + chunk]
-                    total += self._validation_loss(
-                        module, X_val[start : start + chunk], y_chunk
-                    ).sum()
+                for rows, conditions in parts():
+                    for start in range(0, rows.shape[0], chunk):
+                        y_chunk = (None if conditions is None
+                                   else conditions[start : start + chunk])
+                        total += self._validation_loss(
+                            module, rows[start : start + chunk], y_chunk
+                        ).sum()
             return total / X_val.shape[0]
 
         return validation_loss

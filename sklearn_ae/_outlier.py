@@ -43,6 +43,17 @@ class OutlierScoreMixin:
     }
 
     # -- hooks of BaseAutoencoder -----------------------------------------
+    def _check_distributed(self, X):
+        super()._check_distributed(X)
+        if self.outlier_score == "combined" or self.refit_fraction > 0:
+            # Both learn from every row's codes and errors at once (a mixture
+            # on the codes, the rows to drop): not yet pooled across ranks.
+            raise ValueError(
+                "a data-parallel fit (torch.distributed) takes outlier_score="
+                "'reconstruction' and refit_fraction=0; got outlier_score="
+                f"{self.outlier_score!r}, refit_fraction={self.refit_fraction}."
+            )
+
     def _rows_to_retrain(self, X, y, seed):
         """Rows of ``X`` to train a fresh network on, or None to keep the first."""
         n_drop = int(np.floor(self.refit_fraction * X.shape[0]))

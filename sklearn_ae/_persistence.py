@@ -26,7 +26,7 @@ _FORMAT_VERSION = 1
 _METADATA_KEY = "sklearn_ae"
 
 # Caches rebuilt on demand, and the generator of a fit in progress.
-_TRANSIENT = {"_salt_pepper", "_train_generator"}
+_TRANSIENT = {"_salt_pepper", "_train_generator", "_group"}
 
 # Fitted scikit-learn estimators a model may hold (the combined outlier
 # score's code density), rebuilt from their attributes by name. Only these.

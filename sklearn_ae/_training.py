@@ -284,18 +284,37 @@ def _batch_losses(
     generator: torch.Generator,
     before_step: Callable[[], None],
     autocast: contextlib.AbstractContextManager,
+    rows_per_epoch: int | None = None,
 ) -> torch.Tensor:
-    """Run one epoch; return the mean training loss as a device scalar."""
+    """Run one epoch; return the mean training loss as a device scalar.
+
+    ``rows_per_epoch`` above the number of rows pads the shuffled order with
+    rows drawn again at random (as ``DistributedSampler`` pads), so that every
+    rank of a data-parallel fit takes the same number of steps.
+    """
     n_samples = X.shape[0]
-    order = torch.randperm(n_samples, generator=generator).to(X.device)
     total = torch.zeros((), device=X.device)
-    for start in range(0, n_samples, batch_size):
-        index = order[start : start + batch_size]
+    if hasattr(X, "epoch_batches"):
+        # Rows streamed from a file: the source shuffles and batches them.
+        batches = X.epoch_batches(batch_size, generator)
+    else:
+        order = torch.randperm(n_samples, generator=generator)
+        if rows_per_epoch is not None and rows_per_epoch > n_samples:
+            extra = torch.randint(n_samples, (rows_per_epoch - n_samples,), generator=generator)
+            order = torch.cat([order, extra])
+            n_samples = rows_per_epoch
+        order = order.to(X.device)
+        batches = (
+            (X[index], None if y is None else y[index])
+            for index in (order[start : start + batch_size]
+                          for start in range(0, n_samples, batch_size))
+        )
+    for X_batch, y_batch in batches:
         before_step()
         with autocast:
-            loss = train_step(X[index], None if y is None else y[index])
+            loss = train_step(X_batch, y_batch)
         # Weighted by rows so a short last batch counts for what it is.
-        total += loss.detach() * index.numel()
+        total += loss.detach() * X_batch.shape[0]
     return total / n_samples
 
 
@@ -468,6 +487,9 @@ def train(
     learning_rate: str = "constant",
     autocast_dtype: torch.dtype | None = None,
     step_generators: tuple = (),
+    group=None,
+    rows_per_epoch: int | None = None,
+    validation_rows: int = 0,
 ) -> TrainingHistory:
     """Train ``module`` by minibatch steps until it stops improving.
 
@@ -519,6 +541,15 @@ def train(
         Generators ``train_step`` draws from. On CUDA the steps of full
         batches are captured as one CUDA graph (see :func:`cuda_graphs_enabled`),
         and a captured draw advances these generators as an eager one would.
+    group : sklearn_ae._distributed.Group or None
+        The process group of a data-parallel fit: epoch losses are averaged
+        over its ranks (so early stopping agrees), and steps run eagerly.
+    rows_per_epoch : int or None
+        Rows per epoch, the same on every rank of ``group`` (see
+        :func:`_batch_losses`); default the rows of ``X``.
+    validation_rows : int, default=0
+        This rank's validation rows, to weigh its validation loss in the
+        average over ``group``.
 
     Returns
     -------
@@ -537,9 +568,11 @@ def train(
     bar = tqdm(
         total=max_iter, desc=description, unit="epoch", disable=not verbose, leave=True
     )
-    steps_per_epoch = math.ceil(X.shape[0] / batch_size)
+    steps_per_epoch = math.ceil((rows_per_epoch or X.shape[0]) / batch_size)
     schedule = _Schedule(optimizers or [], learning_rate, max_iter * steps_per_epoch)
-    graphed = _use_graphs(X)
+    # Graphs are for one process: a data-parallel step all-reduces its
+    # gradients in an optimiser hook, outside what a graph replays.
+    graphed = _use_graphs(X) and group is None
     autocast = (
         # A graph must not keep autocast's cache of cast weights: the cast
         # would be captured once and then never follow the weights.
@@ -561,10 +594,16 @@ def train(
                 losses = [runner.epoch(order, schedule)]
             else:
                 losses = [
-                    _batch_losses(train_step, X, y, batch_size, generator, schedule, autocast)
+                    _batch_losses(train_step, X, y, batch_size, generator, schedule, autocast,
+                                  rows_per_epoch)
                 ]
             if validation_loss is not None:
                 losses.append(validation_loss())
+            if group is not None:
+                # Every rank then sees the same losses and stops together.
+                losses[0] = group.average_loss(losses[0], 1.0)
+                if validation_loss is not None:
+                    losses[1] = group.average_loss(losses[1], float(validation_rows))
             # The one device-to-host transfer of the epoch.
             values = torch.stack(losses).tolist()
             history.n_iter = epoch + 1
