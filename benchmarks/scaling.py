@@ -115,9 +115,11 @@ print(json.dumps({
 
 def memmap_runs(quick=False, epochs=3):
     """Fits on a memmap against the same rows in memory, and one on 10^7 rows."""
-    runs = ([(20_000, "memory", 2), (20_000, "memmap", 2)] if quick else
-            [(1_000_000, "memory", epochs), (1_000_000, "memmap", epochs),
-             (10_000_000, "memmap", 1)])
+    if quick:
+        runs = [(20_000, "memory", 2), (20_000, "memmap", 2)]
+    else:
+        runs = [(n, where, epochs) for n in (10_000, 100_000, 1_000_000)
+                for where in ("memory", "memmap")] + [(10_000_000, "memmap", 1)]
     records = []
     for n_rows, where, n_epochs in runs:
         out = subprocess.run(
@@ -132,7 +134,33 @@ def memmap_runs(quick=False, epochs=3):
         r.s_per_epoch / memory[r.rows] if r.rows in memory.index else float("nan")
         for r in table.itertuples()
     ]
+    _plot_memmap(table, quick)
     return table
+
+
+def _plot_memmap(table, quick):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ._harness import save_figure
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for storage, marker in (("memory", "o"), ("memmap", "s")):
+        part = table[table.storage == storage]
+        left.plot(part.rows, part.s_per_epoch, marker=marker, label=storage)
+        right.plot(part.rows, part.fit_peak_rss_anon_mb, marker=marker, label=storage)
+    right.plot(table.rows, table.data_mb, "k:", label="the data")
+    for ax, title in ((left, "seconds per epoch (whole fit)"),
+                      (right, "peak anonymous memory of fit, MB")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("rows (100 float32 columns)")
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, "scaling_memmap", quick)
 
 _CHILD = r"""
 import json, resource, sys, time, warnings
@@ -345,7 +373,8 @@ def main(argv=None):
                   "result is `scores_mb`. A memmap fit reads 16 MB chunks (4 M values) in a "
                   "random order, shuffles rows inside each, and reads the next chunk in a "
                   "background thread. The file was just written, so it sat in the page "
-                  "cache: this measures memory, not disk speed.",
+                  "cache: this measures memory, not disk speed.\n\n"
+                  "![time and memory against rows](scaling_memmap.png)",
         ))
         if args.part == "memmap":
             return table

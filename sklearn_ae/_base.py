@@ -1111,7 +1111,9 @@ class BaseAutoencoder(
         return X.tocsr() if sp.issparse(X) else X
 
     def _score_samples(self, X, y=None):
-        return -self._apply(self._sample_loss, X, y)
+        # Negated in place: on 10^7 rows each copy of the scores is 76 MB.
+        scores = self._apply(self._sample_loss, X, y)
+        return np.negative(scores, out=scores)
 
     def _public_scores(self, X, y=None):
         """:meth:`_score_samples`, where a score that overflowed (NaN) is -inf.
@@ -1119,8 +1121,10 @@ class BaseAutoencoder(
         Input validation lets no NaN in, so a NaN score comes from a row too
         extreme to compute: the most anomalous row there is, never an inlier.
         """
-        scores = self._score_samples(X, y)
-        return np.where(np.isnan(scores), -np.inf, scores)
+        scores = np.asarray(self._score_samples(X, y), dtype=np.float64)
+        # In place: the scores are this call's own array.
+        np.copyto(scores, -np.inf, where=np.isnan(scores))
+        return scores
 
     def transform(self, X):
         """Encode ``X`` into its codes.

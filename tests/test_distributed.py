@@ -153,3 +153,24 @@ def test_pooled_statistics_are_those_of_all_rows():
     np.testing.assert_allclose(pooled[0], mean)
     np.testing.assert_allclose(pooled[1], var)
     assert pooled[2].shape == (15, 4)
+
+
+def test_the_documented_script_trains_and_rank_0_saves(tmp_path):
+    """docs/snippets/ddp_train.py, launched as the scaling page says."""
+    pytest.importorskip("safetensors", reason="the persist extra is not installed")
+    from pathlib import Path
+
+    from sklearn_ae import load
+
+    script = Path(__file__).resolve().parent.parent / "docs" / "snippets" / "ddp_train.py"
+    path = tmp_path / "model.safetensors"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+               f"--master_port={_free_port()}", str(script), str(path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                          env={"OMP_NUM_THREADS": "1", **__import__("os").environ})
+    assert done.returncode == 0, done.stderr[-3000:]
+    from sklearn.datasets import load_digits
+
+    model = load(path)
+    X = load_digits().data
+    assert model.transform(X).shape == (len(X), 16) and model.n_iter_ >= 1

@@ -37,7 +37,8 @@ def test_readme_first_example_runs_without_warnings():
     assert ae.n_iter_ <= ae.max_iter_
 
 
-GUIDES = [DEMO.parent.parent / "docs" / name for name in ("user_guide.md", "index.md")]
+GUIDES = [DEMO.parent.parent / "docs" / name for name in ("user_guide.md", "index.md",
+                                                                 "scaling.md")]
 
 
 def test_every_snippet_of_the_guides_runs(tmp_path, monkeypatch):
