@@ -35,7 +35,7 @@ from ._training import (
     usable_or_cpu,
 )
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS, fill_doc  # noqa: F401
-from .nn import ACTIVATIONS, reconstruction_error
+from .nn import ACTIVATIONS, MLPAutoencoder, reconstruction_error
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -615,6 +615,63 @@ class BaseAutoencoder(
         self.mean_, self.scale_ = self._fit_scaling(X)
         self._init_from_data(X)
 
+    # Whether hidden_layer_sizes="auto" may end as the linear autoencoder
+    # (PCA's subspace) when that reconstructs the validation rows better.
+    _linear_fallback = False
+    # Widest data the comparison takes (it holds a features x features
+    # covariance in float64: 32 MB at 2048).
+    _LINEAR_MAX_FEATURES = 2048
+
+    def _linear_if_better(self, X, train_rows, val_rows, network_loss):
+        """``(module, loss)`` of the PCA autoencoder if it beats ``network_loss``, else None.
+
+        PCA of the standardised training rows (from their covariance, built
+        chunk by chunk: no copy of the rows), scored on the validation rows
+        by the network's own validation loss (mean squared error per row,
+        standardised units). On small tables a network overfits rows that a
+        k-dimensional subspace generalises from: this keeps ``Autoencoder``
+        from losing to ``PCA`` on held-out rows there.
+        """
+        if not (
+            self._linear_fallback
+            and isinstance(self.hidden_layer_sizes, str)
+            and isinstance(val_rows, np.ndarray)
+            and not sp.issparse(X)
+            and self._group is None
+            and X.shape[1] <= self._LINEAR_MAX_FEATURES
+            and self.n_components_ < min(len(train_rows), X.shape[1])
+        ):
+            return None
+
+        def chunks(rows):
+            step = max(1, (1 << 20) // X.shape[1])
+            for start in range(0, len(rows), step):
+                yield self._standardized(X[rows[start : start + step]]).astype(np.float64)
+
+        n = len(train_rows)
+        mean = sum(part.sum(axis=0) for part in chunks(train_rows)) / n
+        covariance = np.zeros((X.shape[1], X.shape[1]))
+        for part in chunks(train_rows):
+            part -= mean
+            covariance += part.T @ part
+        _, vectors = np.linalg.eigh(covariance / n)
+        components = vectors[:, ::-1][:, : self.n_components_]  # largest first
+        squared = 0.0
+        for part in chunks(val_rows):
+            centred = part - mean
+            squared += float(np.sum((centred - (centred @ components) @ components.T) ** 2))
+        loss = squared / (len(val_rows) * X.shape[1])
+        if not np.isfinite(loss) or loss >= network_loss:
+            return None
+        module = MLPAutoencoder(X.shape[1], self.n_components_, ())
+        with torch.no_grad():
+            encoder, decoder = module.encoder[0], module.decoder[0]
+            encoder.weight.copy_(torch.from_numpy(components.T.copy()))
+            encoder.bias.copy_(torch.from_numpy(-(components.T @ mean)))
+            decoder.weight.copy_(torch.from_numpy(components.copy()))
+            decoder.bias.copy_(torch.from_numpy(mean))
+        return module.to(self.device_), loss
+
     def _check_distributed(self, X):
         """Refuse what a data-parallel fit cannot do; the same answer on every rank.
 
@@ -693,6 +750,15 @@ class BaseAutoencoder(
                 device, warm=False, stage=" (refit without the flagged rows)")
             self.module_ = module
             histories.append(history)
+        linear = None
+        if keep is None and not (warm or history.interrupted):
+            linear = self._linear_if_better(X, train_rows, val_rows, history.best_loss)
+        if linear is not None:
+            # The network did not beat PCA on rows it never trained on: the
+            # linear autoencoder (PCA's subspace) is the model.
+            self.module_, history.best_loss = linear
+            self.hidden_layer_sizes_ = ()
+            optimizers = []
         if history.interrupted:
             warnings.warn(
                 f"{type(self).__name__} training was interrupted after "

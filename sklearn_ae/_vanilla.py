@@ -29,6 +29,16 @@ class Autoencoder(OutlierScoreMixin, BaseAutoencoder):
     ``python -m benchmarks dimred`` and ``families`` (see the documentation's
     benchmark page).
 
+    With ``hidden_layer_sizes="auto"`` and ``early_stopping=True`` (the
+    defaults), the fit also computes PCA of the training rows and keeps the
+    linear autoencoder spanning its ``n_components``-dimensional subspace
+    instead of the network when that reconstructs the held-out validation
+    rows better: a small table that a network overfits then gets PCA's
+    generalisation rather than a worse model. ``hidden_layer_sizes_`` is
+    ``()`` when that happened, and ``best_loss_`` is the linear model's
+    validation loss (``loss_curve_`` still describes the network's training).
+    Pass explicit ``hidden_layer_sizes`` to always keep the network.
+
     For outlier detection, ``outlier_score="combined"`` and
     ``refit_fraction=0.1`` sharpen the scores on tabular data at about twice
     the fit time (see the user guide).
@@ -166,6 +176,8 @@ class Autoencoder(OutlierScoreMixin, BaseAutoencoder):
             verbose=verbose,
             warm_start=warm_start,
         )
+
+    _linear_fallback = True
 
     def _build_module(self, n_features):
         return MLPAutoencoder(
