@@ -622,15 +622,17 @@ class BaseAutoencoder(
     # covariance in float64: 32 MB at 2048).
     _LINEAR_MAX_FEATURES = 2048
 
-    def _linear_if_better(self, X, train_rows, val_rows, network_loss):
-        """``(module, loss)`` of the PCA autoencoder if it beats ``network_loss``, else None.
+    def _linear_if_better(self, X, train_rows, val_rows):
+        """``(module, loss)`` of the PCA autoencoder unless the network clearly beats it.
 
         PCA of the standardised training rows (from their covariance, built
         chunk by chunk: no copy of the rows), scored on the validation rows
         by the network's own validation loss (mean squared error per row,
-        standardised units). On small tables a network overfits rows that a
-        k-dimensional subspace generalises from: this keeps ``Autoencoder``
-        from losing to ``PCA`` on held-out rows there.
+        standardised units), row by row against the network. On small tables
+        a network overfits rows that a k-dimensional subspace generalises
+        from: this keeps ``Autoencoder`` from losing to ``PCA`` on held-out
+        rows there. Returns None (keep the network) when the network wins by
+        more than one standard error.
         """
         if not (
             self._linear_fallback
@@ -648,21 +650,41 @@ class BaseAutoencoder(
             for start in range(0, len(rows), step):
                 yield self._standardized(X[rows[start : start + step]]).astype(np.float64)
 
-        n = len(train_rows)
-        mean = sum(part.sum(axis=0) for part in chunks(train_rows)) / n
-        covariance = np.zeros((X.shape[1], X.shape[1]))
-        for part in chunks(train_rows):
-            part -= mean
-            covariance += part.T @ part
-        _, vectors = np.linalg.eigh(covariance / n)
-        components = vectors[:, ::-1][:, : self.n_components_]  # largest first
-        squared = 0.0
-        for part in chunks(val_rows):
-            centred = part - mean
-            squared += float(np.sum((centred - (centred @ components) @ components.T) ** 2))
-        loss = squared / (len(val_rows) * X.shape[1])
-        if not np.isfinite(loss) or loss >= network_loss:
+        def pca(rows):
+            mean = sum(part.sum(axis=0) for part in chunks(rows)) / len(rows)
+            covariance = np.zeros((X.shape[1], X.shape[1]))
+            for part in chunks(rows):
+                part -= mean
+                covariance += part.T @ part
+            _, vectors = np.linalg.eigh(covariance / len(rows))
+            return mean, vectors[:, ::-1][:, : self.n_components_]  # largest first
+
+        mean, components = pca(train_rows)
+        # Each validation row's error under PCA and under the network.
+        network = self.module_
+        network.eval()
+        linear, learnt = [], []
+        with torch.no_grad():
+            for part in chunks(val_rows):
+                centred = part - mean
+                linear.append(np.mean(
+                    (centred - (centred @ components) @ components.T) ** 2, axis=1))
+                rows = torch.from_numpy(part.astype(np.float32)).to(self.device_)
+                learnt.append(self._validation_loss(network, rows, None).double().cpu().numpy())
+        linear, learnt = np.concatenate(linear), np.concatenate(learnt)
+        gaps = linear - learnt  # > 0 where the network does better
+        loss = float(np.mean(linear))
+        # Breiman's one-standard-error rule: the network, the more complex
+        # model, stays only if it beats PCA by more than the standard error
+        # of the difference on these rows (a few dozen validation rows of a
+        # small table cannot tell a small win from luck).
+        standard_error = float(np.std(gaps, ddof=1) / np.sqrt(len(gaps))) if len(gaps) > 1 else 0.0
+        if not np.isfinite(loss) or float(np.mean(gaps)) > standard_error:
             return None
+        # Chosen: PCA of every training row, the validation rows included
+        # (on a small table a tenth of the rows matters); ``loss`` stays the
+        # held-out estimate.
+        mean, components = pca(np.sort(np.concatenate([train_rows, val_rows])))
         module = MLPAutoencoder(X.shape[1], self.n_components_, ())
         with torch.no_grad():
             encoder, decoder = module.encoder[0], module.decoder[0]
@@ -752,7 +774,7 @@ class BaseAutoencoder(
             histories.append(history)
         linear = None
         if keep is None and not (warm or history.interrupted):
-            linear = self._linear_if_better(X, train_rows, val_rows, history.best_loss)
+            linear = self._linear_if_better(X, train_rows, val_rows)
         if linear is not None:
             # The network did not beat PCA on rows it never trained on: the
             # linear autoencoder (PCA's subspace) is the model.
