@@ -621,6 +621,10 @@ class BaseAutoencoder(
     # Widest data the comparison takes (it holds a features x features
     # covariance in float64: 32 MB at 2048).
     _LINEAR_MAX_FEATURES = 2048
+    # Rows it reads at most, per role: its cost is rows x features^2, and
+    # where rows are this many the network wins by far (PCA's subspace from
+    # 50,000 rows is as good as from all of them).
+    _LINEAR_MAX_ROWS = 50_000
 
     def _linear_if_better(self, X, train_rows, val_rows):
         """``(module, loss)`` of the PCA autoencoder unless the network clearly beats it.
@@ -644,6 +648,13 @@ class BaseAutoencoder(
             and self.n_components_ < min(len(train_rows), X.shape[1])
         ):
             return None
+
+        def capped(rows):
+            if len(rows) <= self._LINEAR_MAX_ROWS:
+                return rows
+            return rows[_sample_rows(len(rows), self._LINEAR_MAX_ROWS)]
+
+        train_rows, val_rows = capped(train_rows), capped(val_rows)
 
         def chunks(rows):
             step = max(1, (1 << 20) // X.shape[1])

@@ -79,3 +79,16 @@ def test_pca_model_saves_and_continues(tmp_path):
     np.testing.assert_array_equal(load(tmp_path / "ae.safetensors").transform(X), ae.transform(X))
     ae.set_params(max_iter=3).fit(X)  # a warm start trains the linear network on
     assert ae.hidden_layer_sizes_ == () and np.isfinite(ae.transform(X)).all()
+
+
+def test_pca_model_exports_to_onnx():
+    ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    from sklearn_ae import to_onnx
+
+    X = _linear_table().astype(np.float32)
+    ae = Autoencoder(n_components=3, random_state=0).fit(X)
+    assert ae.hidden_layer_sizes_ == ()
+    model = to_onnx(ae, "transform")
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    (codes,) = session.run(None, {"X": X})
+    np.testing.assert_allclose(codes, ae.transform(X), rtol=1e-4, atol=1e-5)
