@@ -230,8 +230,10 @@ def test_loss_leaves_device_once_per_epoch(blobs, monkeypatch):
 
         monkeypatch.setattr(torch.Tensor, name, counted)
     X = np.random.RandomState(0).normal(size=(1000, 5))
-    est = Autoencoder(n_components=2, batch_size=10, max_iter=4, random_state=0,
-                      outlier_score="reconstruction", refit_fraction=0)  # one training
+    # One training, and explicit widths: the default's one PCA comparison
+    # after training reads the validation rows' losses once per fit.
+    est = Autoencoder(n_components=2, hidden_layer_sizes=(16, 8), batch_size=10, max_iter=4,
+                      random_state=0, outlier_score="reconstruction", refit_fraction=0)
     est._score_samples = lambda X, y=None: np.zeros(len(X))  # count training only
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -253,8 +255,9 @@ def test_resolve_device():
 ])
 def test_auto_widths_follow_the_number_of_features(n_features, n_components, expected):
     X = np.random.RandomState(0).normal(size=(30, n_features))
+    # No validation rows, so no PCA comparison: the network's widths stay.
     est = Autoencoder(n_components=n_components, max_iter=1, precision="float32",
-                      random_state=0).fit(X)
+                      early_stopping=False, random_state=0).fit(X)
     assert est.hidden_layer_sizes_ == expected
 
 
