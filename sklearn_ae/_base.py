@@ -575,6 +575,8 @@ class BaseAutoencoder(
         self._check_network(not first, "partial_fit")
         X = self._validate_training_rows(X, reset=first)
         y = self._validate_y(y, X.shape[0], reset=first)
+        if self._group is not None:
+            self._check_distributed(X)
         device = resolve_device(self.device)
         if first:
             self._init_network_settings(X)
