@@ -538,8 +538,8 @@ def train(
         When given, training steps run under :func:`torch.autocast` in that
         dtype (weights, optimizer state and validation stay in float32).
     step_generators : tuple of torch.Generator, default=()
-        Generators ``train_step`` draws from. On CUDA the steps of full
-        batches are captured as one CUDA graph (see :func:`cuda_graphs_enabled`),
+        Generators ``train_step`` draws from. On CUDA the steps are captured
+        as CUDA graphs, one per batch length (see :func:`cuda_graphs_enabled`),
         and a captured draw advances these generators as an eager one would.
     group : sklearn_ae._distributed.Group or None
         The process group of a data-parallel fit: epoch losses are averaged
