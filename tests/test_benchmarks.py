@@ -18,9 +18,9 @@ needs_data = pytest.mark.skipif(
 
 
 @needs_data
-@pytest.mark.parametrize("name", ["speed", "gpu", "scaling", "dimred", "oneclass", "denoising", "vae", "images", "outliers", "families", "fit_cost"])
+@pytest.mark.parametrize("name", ["speed", "gpu", "scaling", "dimred", "oneclass", "denoising", "vae", "images", "outliers", "outlier_search", "families", "fit_cost"])
 def test_quick_mode_runs(name, capsys):
-    if name in ("outliers", "families") and not list((harness.DATA / "adbench").glob("*.npz")):
+    if name in ("outliers", "outlier_search", "families") and not list((harness.DATA / "adbench").glob("*.npz")):
         pytest.skip(f"no ADBench sets in {harness.DATA / 'adbench'} (the outliers benchmark's data)")
     module = importlib.import_module(f"benchmarks.{name}")
     table = module.main(["--quick"])
