@@ -629,21 +629,16 @@ class BaseAutoencoder(
     _LINEAR_MAX_ROWS = 50_000
 
     def _linear_if_better(self, X, train_rows, val_rows):
-        """``(module, loss)`` of a PCA autoencoder unless the network clearly beats it.
+        """``(module, loss)`` of the PCA autoencoder unless the network clearly beats it.
 
-        Two linear candidates, both from one covariance of the standardised
-        training rows (built chunk by chunk: no copy of the rows): PCA of the
-        standardised rows, and PCA of the rows in X's own units (what
-        :class:`~sklearn.decomposition.PCA` on X computes). Each is scored
-        on the validation rows by its mean squared error in X's units, the
-        units a user compares reconstructions in, and the better one is
-        compared with the network row by row. On small tables a network
-        overfits rows that a k-dimensional subspace generalises from, and on
-        pixels of one unit standardisation weights rare pixels up: this keeps
-        ``Autoencoder`` from losing to ``PCA`` on held-out rows there.
-        Returns None (keep the network) when the network wins by more than
-        one standard error; else the linear module and its validation loss
-        on the scale of the training loss (standardised units).
+        PCA of the standardised training rows (from their covariance, built
+        chunk by chunk: no copy of the rows), scored on the validation rows
+        by the network's own validation loss (mean squared error per row,
+        standardised units), row by row against the network. On small tables
+        a network overfits rows that a k-dimensional subspace generalises
+        from: this keeps ``Autoencoder`` from losing to ``PCA`` on held-out
+        rows there. Returns None (keep the network) when the network wins by
+        more than one standard error.
         """
         if not (
             self._linear_fallback
@@ -662,81 +657,54 @@ class BaseAutoencoder(
             return rows[_sample_rows(len(rows), self._LINEAR_MAX_ROWS)]
 
         train_rows, val_rows = capped(train_rows), capped(val_rows)
-        scale = np.asarray(self.scale_, dtype=np.float64)
 
         def chunks(rows):
             step = max(1, (1 << 20) // X.shape[1])
             for start in range(0, len(rows), step):
                 yield self._standardized(X[rows[start : start + step]]).astype(np.float64)
 
-        def linear_models(rows):
-            """``(mean, encoder, decoder)`` of each PCA, in standardised units."""
+        def pca(rows):
             mean = sum(part.sum(axis=0) for part in chunks(rows)) / len(rows)
             covariance = np.zeros((X.shape[1], X.shape[1]))
             for part in chunks(rows):
                 part -= mean
                 covariance += part.T @ part
-            covariance /= len(rows)
-            k = self.n_components_
-            _, vectors = np.linalg.eigh(covariance)
-            vectors = vectors[:, ::-1][:, :k]  # largest first
-            models = [(mean, vectors.T, vectors)]
-            if np.any(scale != 1.0):
-                # PCA in X's units: x - mean_x = scale * (u - mean_u), so its
-                # components V map back to standardised units as V / scale.
-                _, raw = np.linalg.eigh(covariance * scale[:, None] * scale[None, :])
-                raw = raw[:, ::-1][:, :k]
-                models.append((mean, raw.T * scale[None, :], raw / scale[:, None]))
-            return models
+            _, vectors = np.linalg.eigh(covariance / len(rows))
+            return mean, vectors[:, ::-1][:, : self.n_components_]  # largest first
 
-        def errors(rebuild):
-            """Per validation row: squared error in X's units and in standardised ones."""
-            user, standard = [], []
-            for part in chunks(val_rows):
-                residual = rebuild(part) - part
-                standard.append(np.mean(residual**2, axis=1))
-                user.append(np.mean((residual * scale) ** 2, axis=1))
-            return np.concatenate(user), np.concatenate(standard)
-
-        def linear_rebuild(model):
-            mean, encoder, decoder = model
-            return lambda part: mean + ((part - mean) @ encoder.T) @ decoder.T
-
+        mean, components = pca(train_rows)
+        # Each validation row's error under PCA and under the network.
         network = self.module_
         network.eval()
-
-        def network_rebuild(part):
-            rows = torch.from_numpy(part.astype(np.float32)).to(self.device_)
-            return network(rows).double().cpu().numpy()
-
+        linear, learnt = [], []
         with torch.no_grad():
-            learnt, _ = errors(network_rebuild)
-            candidates = [(model, *errors(linear_rebuild(model)))
-                          for model in linear_models(train_rows)]
-        best = min(range(len(candidates)), key=lambda i: float(np.mean(candidates[i][1])))
-        _, linear, linear_standard = candidates[best]
+            for part in chunks(val_rows):
+                centred = part - mean
+                linear.append(np.mean(
+                    (centred - (centred @ components) @ components.T) ** 2, axis=1))
+                rows = torch.from_numpy(part.astype(np.float32)).to(self.device_)
+                learnt.append(self._validation_loss(network, rows, None).double().cpu().numpy())
+        linear, learnt = np.concatenate(linear), np.concatenate(learnt)
         gaps = linear - learnt  # > 0 where the network does better
+        loss = float(np.mean(linear))
         # Breiman's one-standard-error rule: the network, the more complex
         # model, stays only if it beats PCA by more than the standard error
         # of the difference on these rows (a few dozen validation rows of a
         # small table cannot tell a small win from luck).
         standard_error = float(np.std(gaps, ddof=1) / np.sqrt(len(gaps))) if len(gaps) > 1 else 0.0
-        loss = float(np.mean(linear_standard))
-        if not (np.isfinite(loss) and np.isfinite(np.mean(linear))) or (
-                float(np.mean(gaps)) > standard_error):
+        if not np.isfinite(loss) or float(np.mean(gaps)) > standard_error:
             return None
-        # Chosen: the same PCA of every training row, the validation rows
-        # included (on a small table a tenth of the rows matters); ``loss``
-        # stays the held-out estimate.
-        mean, encoder, decoder = linear_models(
-            np.sort(np.concatenate([train_rows, val_rows])))[best]
+        # Chosen: PCA of every training row, the validation rows included
+        # (on a small table a tenth of the rows matters); ``loss`` stays the
+        # held-out estimate.
+        mean, components = pca(np.sort(np.concatenate([train_rows, val_rows])))
         module = MLPAutoencoder(X.shape[1], self.n_components_, ())
         with torch.no_grad():
-            layer_in, layer_out = module.encoder[0], module.decoder[0]
-            layer_in.weight.copy_(torch.from_numpy(np.ascontiguousarray(encoder)))
-            layer_in.bias.copy_(torch.from_numpy(-(encoder @ mean)))
-            layer_out.weight.copy_(torch.from_numpy(np.ascontiguousarray(decoder)))
-            layer_out.bias.copy_(torch.from_numpy(mean))
+            encoder, decoder = module.encoder[0], module.decoder[0]
+            encoder.weight.copy_(torch.from_numpy(components.T.copy()))
+            encoder.bias.copy_(torch.from_numpy(-(components.T @ mean)))
+            decoder.weight.copy_(torch.from_numpy(components.copy()))
+            decoder.bias.copy_(torch.from_numpy(mean))
         return module.to(self.device_), loss
 
     def _check_distributed(self, X):
