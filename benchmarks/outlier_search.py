@@ -28,8 +28,6 @@ Run: python -m benchmarks outlier_search [--quick] [--family tabular|embeddings]
 from __future__ import annotations
 
 import argparse
-import contextlib
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -40,7 +38,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn_ae import Autoencoder
 
 from ._harness import DATA, save_table
-from .outliers import OUTLIER_SETTINGS, _single_threaded, halves, split
+from .outliers import OUTLIER_SETTINGS, halves, single_threaded_map, split
 
 #: Rows each member of the subsample ensemble trains on, and members.
 SUBSAMPLE_ROWS, MEMBERS = 1024, 4
@@ -118,13 +116,11 @@ CANDIDATES = ("outlier settings", "truncated loss", "subsample ensemble")
 
 def run(datasets, seeds, jobs=1):
     tasks = [(path, seed, c) for path in datasets for seed in seeds for c in CANDIDATES]
-    pool = ProcessPoolExecutor(jobs, initializer=_single_threaded) if jobs > 1 else None
     rows = []
-    with pool or contextlib.nullcontext():
-        for result in (pool.map if pool else map)(_fit, tasks):
-            rows.extend(result)
-            print(f"{result[0]['dataset']:22s} seed {result[0]['seed']} "
-                  f"{result[0]['candidate']}", flush=True)
+    for result in single_threaded_map(_fit, tasks, jobs):
+        rows.extend(result)
+        print(f"{result[0]['dataset']:22s} seed {result[0]['seed']} "
+              f"{result[0]['candidate']}", flush=True)
     return pd.DataFrame(rows)
 
 

@@ -177,15 +177,20 @@ def _evaluate_args(args):
     return evaluate(*args)
 
 
+def single_threaded_map(fn, tasks, jobs=1):
+    """``fn`` over ``tasks`` in order: in ``jobs`` worker processes of one thread each, or here."""
+    pool = ProcessPoolExecutor(jobs, initializer=_single_threaded) if jobs > 1 else None
+    with pool or contextlib.nullcontext():
+        yield from (pool.map if pool else map)(fn, tasks)
+
+
 def run(datasets, seeds, names, jobs=1):
     tasks = [(path, seed, name) for path in datasets for seed in seeds for name in names]
-    pool = ProcessPoolExecutor(jobs, initializer=_single_threaded) if jobs > 1 else None
     rows = []
-    with pool or contextlib.nullcontext():
-        for row in (pool.map if pool else map)(_evaluate_args, tasks):
-            rows.append(row)
-            print(f"{row['dataset']:22s} seed {row['seed']} {row['detector']:24s} "
-                  f"AUC {row['roc_auc']:.3f} fit {row['fit_s']:.2f}s", flush=True)
+    for row in single_threaded_map(_evaluate_args, tasks, jobs):
+        rows.append(row)
+        print(f"{row['dataset']:22s} seed {row['seed']} {row['detector']:24s} "
+              f"AUC {row['roc_auc']:.3f} fit {row['fit_s']:.2f}s", flush=True)
     return pd.DataFrame(rows)
 
 
