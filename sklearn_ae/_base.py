@@ -63,6 +63,10 @@ _BF16_MIN_WIDTH = 256
 # quantile from 2,000 rows flags is within about 0.7 percentage points of
 # contamination=0.1, and the pass over all rows cost 10% of a short fit.
 _QUANTILE_ROWS = 2_000
+# Features whose scales (standard deviations, floored as in _fit_scaling) lie
+# within this factor of each other are taken to share a unit, so that the
+# linear fallback also offers PCA of X itself (see _linear_if_better).
+_SHARED_UNIT_SPREAD = 10.0
 _OFFSET_ROWS = 2_000
 
 
@@ -629,16 +633,24 @@ class BaseAutoencoder(
     _LINEAR_MAX_ROWS = 50_000
 
     def _linear_if_better(self, X, train_rows, val_rows):
-        """``(module, loss)`` of the PCA autoencoder unless the network clearly beats it.
+        """``(module, loss)`` of a PCA autoencoder unless the network clearly beats it.
 
-        PCA of the standardised training rows (from their covariance, built
-        chunk by chunk: no copy of the rows), scored on the validation rows
-        by the network's own validation loss (mean squared error per row,
-        standardised units), row by row against the network. On small tables
-        a network overfits rows that a k-dimensional subspace generalises
-        from: this keeps ``Autoencoder`` from losing to ``PCA`` on held-out
-        rows there. Returns None (keep the network) when the network wins by
-        more than one standard error.
+        Linear candidates from one covariance of the standardised training
+        rows (built chunk by chunk: no copy of the rows): PCA of the
+        standardised rows and, where the features share a unit (their scales
+        within ``_SHARED_UNIT_SPREAD`` of each other, as pixels), PCA of the
+        rows in X's own units (what :class:`~sklearn.decomposition.PCA` on X
+        computes). They and the network are judged on the validation rows by
+        mean squared error in X's units where the features share one (the
+        units a user compares reconstructions in), else in standardised
+        units (where X's units would let the largest-scale feature alone
+        decide). On small tables a network overfits rows that a
+        k-dimensional subspace generalises from, and on pixels of one unit
+        standardisation weights rare pixels up: this keeps ``Autoencoder``
+        from losing to ``PCA`` on held-out rows there. Returns None (keep
+        the network) when the network wins by more than one standard error;
+        else the linear module and its validation loss on the scale of the
+        training loss (standardised units).
         """
         if not (
             self._linear_fallback
@@ -657,54 +669,99 @@ class BaseAutoencoder(
             return rows[_sample_rows(len(rows), self._LINEAR_MAX_ROWS)]
 
         train_rows, val_rows = capped(train_rows), capped(val_rows)
+        scale = np.asarray(self.scale_, dtype=np.float64)
 
         def chunks(rows):
             step = max(1, (1 << 20) // X.shape[1])
             for start in range(0, len(rows), step):
                 yield self._standardized(X[rows[start : start + step]]).astype(np.float64)
 
-        def pca(rows):
+        def linear_models(rows, with_raw=None):
+            """``(mean, encoder, decoder)`` of each PCA in standardised units, and ``with_raw``."""
             mean = sum(part.sum(axis=0) for part in chunks(rows)) / len(rows)
             covariance = np.zeros((X.shape[1], X.shape[1]))
             for part in chunks(rows):
                 part -= mean
                 covariance += part.T @ part
-            _, vectors = np.linalg.eigh(covariance / len(rows))
-            return mean, vectors[:, ::-1][:, : self.n_components_]  # largest first
+            covariance /= len(rows)
+            k = self.n_components_
+            _, vectors = np.linalg.eigh(covariance)
+            vectors = vectors[:, ::-1][:, :k]  # largest first
+            models = [(mean, vectors.T, vectors)]
+            if with_raw is None:
+                # PCA of X is what a user would compare with only where the
+                # features share a unit, as pixels do (spreads within 10x of
+                # each other, rarely varying features counted at the floor
+                # they are scaled by); where spreads differ by orders of
+                # magnitude a user standardises before PCA, and PCA of X
+                # would ignore the small features.
+                spread = scale[np.diag(covariance) > 0]
+                with_raw = bool(np.any(scale != 1.0) and len(spread)
+                                and spread.max() <= _SHARED_UNIT_SPREAD * spread.min())
+            if with_raw:
+                # PCA in X's units: x - mean_x = scale * (u - mean_u), so its
+                # components V map back to standardised units as V / scale.
+                _, raw = np.linalg.eigh(covariance * scale[:, None] * scale[None, :])
+                raw = raw[:, ::-1][:, :k]
+                models.append((mean, raw.T * scale[None, :], raw / scale[:, None]))
+            return models, with_raw
 
-        mean, components = pca(train_rows)
-        # Each validation row's error under PCA and under the network.
+        def errors(rebuild):
+            """Per validation row: squared error in X's units and in standardised ones."""
+            user, standard = [], []
+            for part in chunks(val_rows):
+                residual = rebuild(part) - part
+                standard.append(np.mean(residual**2, axis=1))
+                user.append(np.mean((residual * scale) ** 2, axis=1))
+            return np.concatenate(user), np.concatenate(standard)
+
+        def linear_rebuild(model):
+            mean, encoder, decoder = model
+            return lambda part: mean + ((part - mean) @ encoder.T) @ decoder.T
+
         network = self.module_
         network.eval()
-        linear, learnt = [], []
+
+        def network_rebuild(part):
+            rows = torch.from_numpy(part.astype(np.float32)).to(self.device_)
+            return network(rows).double().cpu().numpy()
+
         with torch.no_grad():
-            for part in chunks(val_rows):
-                centred = part - mean
-                linear.append(np.mean(
-                    (centred - (centred @ components) @ components.T) ** 2, axis=1))
-                rows = torch.from_numpy(part.astype(np.float32)).to(self.device_)
-                learnt.append(self._validation_loss(network, rows, None).double().cpu().numpy())
-        linear, learnt = np.concatenate(linear), np.concatenate(learnt)
+            models, with_raw = linear_models(train_rows)
+            # One unit judges: X's where the features share one (what a user
+            # comparing with PCA of X measures), else the standardised one
+            # (every feature weighed alike, as a user standardising first
+            # would measure; in X's units the largest-scale feature alone
+            # would decide).
+            judged = 0 if with_raw else 1
+            learnt = errors(network_rebuild)[judged]
+            candidates = [(model, *errors(linear_rebuild(model))) for model in models]
+        best = min(range(len(candidates)),
+                   key=lambda i: float(np.mean(candidates[i][1 + judged])))
+        _, linear, linear_standard = candidates[best]
+        linear = (linear, linear_standard)[judged]
         gaps = linear - learnt  # > 0 where the network does better
-        loss = float(np.mean(linear))
         # Breiman's one-standard-error rule: the network, the more complex
         # model, stays only if it beats PCA by more than the standard error
         # of the difference on these rows (a few dozen validation rows of a
         # small table cannot tell a small win from luck).
         standard_error = float(np.std(gaps, ddof=1) / np.sqrt(len(gaps))) if len(gaps) > 1 else 0.0
-        if not np.isfinite(loss) or float(np.mean(gaps)) > standard_error:
+        loss = float(np.mean(linear_standard))
+        if not (np.isfinite(loss) and np.isfinite(np.mean(linear))) or (
+                float(np.mean(gaps)) > standard_error):
             return None
-        # Chosen: PCA of every training row, the validation rows included
-        # (on a small table a tenth of the rows matters); ``loss`` stays the
-        # held-out estimate.
-        mean, components = pca(np.sort(np.concatenate([train_rows, val_rows])))
+        # Chosen: the same PCA of every training row, the validation rows
+        # included (on a small table a tenth of the rows matters); ``loss``
+        # stays the held-out estimate.
+        mean, encoder, decoder = linear_models(
+            np.sort(np.concatenate([train_rows, val_rows])), with_raw)[0][best]
         module = MLPAutoencoder(X.shape[1], self.n_components_, ())
         with torch.no_grad():
-            encoder, decoder = module.encoder[0], module.decoder[0]
-            encoder.weight.copy_(torch.from_numpy(components.T.copy()))
-            encoder.bias.copy_(torch.from_numpy(-(components.T @ mean)))
-            decoder.weight.copy_(torch.from_numpy(components.copy()))
-            decoder.bias.copy_(torch.from_numpy(mean))
+            layer_in, layer_out = module.encoder[0], module.decoder[0]
+            layer_in.weight.copy_(torch.from_numpy(np.ascontiguousarray(encoder)))
+            layer_in.bias.copy_(torch.from_numpy(-(encoder @ mean)))
+            layer_out.weight.copy_(torch.from_numpy(np.ascontiguousarray(decoder)))
+            layer_out.bias.copy_(torch.from_numpy(mean))
         return module.to(self.device_), loss
 
     def _check_distributed(self, X):

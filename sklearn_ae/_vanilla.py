@@ -30,10 +30,13 @@ class Autoencoder(OutlierScoreMixin, BaseAutoencoder):
     benchmark page).
 
     With ``hidden_layer_sizes="auto"`` and ``early_stopping=True`` (the
-    defaults), the fit also computes PCA of the training rows and keeps the
-    linear autoencoder spanning its ``n_components``-dimensional subspace
-    instead of the network when that reconstructs the held-out validation
-    rows better: a small table that a network overfits then gets PCA's
+    defaults), the fit also computes PCA of the standardised training rows
+    (and, where the features share a unit, their scales within 10x of each
+    other as pixels do, PCA of X as given) and keeps the linear autoencoder
+    spanning the better one's ``n_components``-dimensional subspace instead
+    of the network when that reconstructs the held-out validation rows
+    better: in X's units where the features share one, else in standardised
+    units. A small table that a network overfits then gets PCA's
     generalisation rather than a worse model. ``hidden_layer_sizes_`` is
     ``()`` when that happened, and ``best_loss_`` is the linear model's
     validation loss (``loss_curve_`` still describes the network's training).
