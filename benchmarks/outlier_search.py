@@ -15,7 +15,12 @@ records the candidates measured for it, with the ADBench protocol of
 - scoring candidates on each fit, without retraining: the combined score (the
   sum of the robust z-scores of per-feature-normalised error, code density and
   distance), a weighting of them (1, 1, 0.5), the plain reconstruction error;
-  for the ensemble, the mean and the median of the members' combined scores.
+  for the ensemble, the mean and the median of the members' combined scores;
+  for the outlier settings also hybrids with IsolationForest: each score
+  (the three parts, IsolationForest's) turned into its tail surprisal among
+  the training rows' scores (-log of the share of training rows scoring at
+  least as high), summed: the parts alone, the parts and IsolationForest,
+  the error and IsolationForest.
 
 Each fit is made once; all scorings of it are evaluated on the same test rows.
 The table gives mean ROC-AUC and mean average precision per half beside
@@ -61,6 +66,22 @@ def _z_parts(model, X):
     return (parts - model.score_center_) / model.score_scale_
 
 
+def _tail_surprisal(train, test):
+    """-log of each test score's upper-tail frequency among the training scores.
+
+    ``(number of training scores >= x, plus one) / (n + 1)``; beyond the
+    largest training score it keeps growing as ``log1p`` of the excess in
+    interquartile ranges, so the order there is kept. Scores of different
+    kinds (parts of the combined score, IsolationForest's) become the same
+    kind of number: how rare among the training rows, Fisher-style.
+    """
+    ordered = np.sort(train)
+    above = len(ordered) - np.searchsorted(ordered, test, side="left")
+    low, high = np.percentile(ordered, [25, 75])
+    excess = np.maximum(0.0, test - ordered[-1]) / max(high - low, 1e-12)
+    return -np.log((above + 1) / (len(ordered) + 1)) + np.log1p(excess)
+
+
 def _plain(model, X):
     rebuilt = model.inverse_transform(model.transform(X))
     return np.mean(((rebuilt - X) / model.scale_) ** 2, axis=1)
@@ -96,6 +117,18 @@ def _fit(task):
     else:
         scores["mean of combined"] = np.mean(combined, axis=0)
         scores["median of combined"] = np.median(combined, axis=0)
+    if candidate == "outlier settings":
+        # Hybrids with IsolationForest, each score turned into its tail
+        # surprisal among the training rows' (so that neither kind of score
+        # outweighs the other by its units) and summed.
+        forest = IsolationForest(random_state=seed).fit(X_train)
+        forest_train, forest_test = -forest.score_samples(X_train), -forest.score_samples(X_test)
+        train_parts, test_parts = models[0]._score_parts(X_train), models[0]._score_parts(X_test)
+        tails = [_tail_surprisal(train_parts[:, i], test_parts[:, i]) for i in range(3)]
+        forest_tail = _tail_surprisal(forest_train, forest_test)
+        scores["tail surprisal of the 3 parts"] = sum(tails)
+        scores["tail surprisal, 3 parts + IF"] = sum(tails) + forest_tail
+        scores["tail surprisal, error + IF"] = tails[0] + forest_tail
     rows = []
     for scoring, anomaly in scores.items():
         anomaly = np.nan_to_num(anomaly, nan=np.inf)
@@ -103,8 +136,7 @@ def _fit(task):
                      "scoring": scoring, "roc_auc": roc_auc_score(y_test, anomaly),
                      "average_precision": average_precision_score(y_test, anomaly)})
     if candidate == "outlier settings":  # the baseline, once per split
-        forest = IsolationForest(random_state=seed).fit(X_train)
-        anomaly = -forest.score_samples(X_test)
+        anomaly = forest_test
         rows.append({"dataset": path.stem, "seed": seed, "candidate": "IsolationForest",
                      "scoring": "-", "roc_auc": roc_auc_score(y_test, anomaly),
                      "average_precision": average_precision_score(y_test, anomaly)})
