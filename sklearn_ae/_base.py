@@ -63,11 +63,12 @@ _BF16_MIN_WIDTH = 256
 # quantile from 2,000 rows flags is within about 0.7 percentage points of
 # contamination=0.1, and the pass over all rows cost 10% of a short fit.
 _QUANTILE_ROWS = 2_000
+_OFFSET_ROWS = 2_000
+
 # Features whose scales (standard deviations, floored as in _fit_scaling) lie
 # within this factor of each other are taken to share a unit, so that the
 # linear fallback also offers PCA of X itself (see _linear_if_better).
 _SHARED_UNIT_SPREAD = 10.0
-_OFFSET_ROWS = 2_000
 
 
 def _mean_and_variance(X):
