@@ -677,35 +677,26 @@ class BaseAutoencoder(
             for start in range(0, len(rows), step):
                 yield self._standardized(X[rows[start : start + step]]).astype(np.float64)
 
-        def linear_models(rows, with_raw=None):
-            """``(mean, encoder, decoder)`` of each PCA in standardised units, and ``with_raw``."""
+        def moments(rows):
+            """Mean and covariance of the standardised ``rows``."""
             mean = sum(part.sum(axis=0) for part in chunks(rows)) / len(rows)
             covariance = np.zeros((X.shape[1], X.shape[1]))
             for part in chunks(rows):
                 part -= mean
                 covariance += part.T @ part
-            covariance /= len(rows)
-            k = self.n_components_
-            _, vectors = np.linalg.eigh(covariance)
-            vectors = vectors[:, ::-1][:, :k]  # largest first
-            models = [(mean, vectors.T, vectors)]
-            if with_raw is None:
-                # PCA of X is what a user would compare with only where the
-                # features share a unit, as pixels do (spreads within 10x of
-                # each other, rarely varying features counted at the floor
-                # they are scaled by); where spreads differ by orders of
-                # magnitude a user standardises before PCA, and PCA of X
-                # would ignore the small features.
-                spread = scale[np.diag(covariance) > 0]
-                with_raw = bool(np.any(scale != 1.0) and len(spread)
-                                and spread.max() <= _SHARED_UNIT_SPREAD * spread.min())
-            if with_raw:
+            return mean, covariance / len(rows)
+
+        def linear_model(mean, covariance, in_x_units):
+            """``(mean, encoder, decoder)`` of one PCA, in standardised units."""
+            if in_x_units:
                 # PCA in X's units: x - mean_x = scale * (u - mean_u), so its
                 # components V map back to standardised units as V / scale.
                 _, raw = np.linalg.eigh(covariance * scale[:, None] * scale[None, :])
-                raw = raw[:, ::-1][:, :k]
-                models.append((mean, raw.T * scale[None, :], raw / scale[:, None]))
-            return models, with_raw
+                raw = raw[:, ::-1][:, : self.n_components_]  # largest first
+                return mean, raw.T * scale[None, :], raw / scale[:, None]
+            _, vectors = np.linalg.eigh(covariance)
+            vectors = vectors[:, ::-1][:, : self.n_components_]
+            return mean, vectors.T, vectors
 
         def errors(rebuild):
             """Per validation row: squared error in X's units and in standardised ones."""
@@ -727,8 +718,18 @@ class BaseAutoencoder(
             rows = torch.from_numpy(part.astype(np.float32)).to(self.device_)
             return network(rows).double().cpu().numpy()
 
+        mean, covariance = moments(train_rows)
+        # PCA of X is what a user would compare with only where the features
+        # share a unit, as pixels do (spreads within 10x of each other, rarely
+        # varying features counted at the floor they are scaled by); where
+        # spreads differ by orders of magnitude a user standardises before
+        # PCA, and PCA of X would ignore the small features.
+        spread = scale[np.diag(covariance) > 0]
+        with_raw = bool(np.any(scale != 1.0) and len(spread)
+                        and spread.max() <= _SHARED_UNIT_SPREAD * spread.min())
+        kinds = (False, True) if with_raw else (False,)
         with torch.no_grad():
-            models, with_raw = linear_models(train_rows)
+            models = [linear_model(mean, covariance, in_x_units) for in_x_units in kinds]
             # One unit judges: X's where the features share one (what a user
             # comparing with PCA of X measures), else the standardised one
             # (every feature weighed alike, as a user standardising first
@@ -754,8 +755,8 @@ class BaseAutoencoder(
         # Chosen: the same PCA of every training row, the validation rows
         # included (on a small table a tenth of the rows matters); ``loss``
         # stays the held-out estimate.
-        mean, encoder, decoder = linear_models(
-            np.sort(np.concatenate([train_rows, val_rows])), with_raw)[0][best]
+        mean, encoder, decoder = linear_model(
+            *moments(np.sort(np.concatenate([train_rows, val_rows]))), kinds[best])
         module = MLPAutoencoder(X.shape[1], self.n_components_, ())
         with torch.no_grad():
             layer_in, layer_out = module.encoder[0], module.decoder[0]
