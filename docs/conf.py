@@ -76,7 +76,7 @@ sphinx_gallery_conf = {
 }
 
 API_SECTIONS = {
-    "Estimators": ["Autoencoder", "DenoisingAutoencoder", "SparseAutoencoder",
+    "Estimators": ["Autoencoder", "OutlierAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder",
                    "VariationalAutoencoder", "ConvolutionalAutoencoder",
                    "ConditionalAutoencoder", "AdversarialAutoencoder", "BaseAutoencoder"],
     "Saving, loading and serving": ["save", "load", "to_onnx"],

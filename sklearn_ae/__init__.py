@@ -5,6 +5,7 @@ from ._base import BaseAutoencoder
 from ._conditional import ConditionalAutoencoder
 from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
+from ._detector import OutlierAutoencoder
 from ._export import to_onnx
 from ._persistence import load, save
 from ._sparse import SparseAutoencoder
@@ -18,6 +19,7 @@ __all__ = [
     "ConditionalAutoencoder",
     "ConvolutionalAutoencoder",
     "DenoisingAutoencoder",
+    "OutlierAutoencoder",
     "SparseAutoencoder",
     "VariationalAutoencoder",
     "load",

@@ -882,7 +882,8 @@ class BaseAutoencoder(
         # A cosine schedule that ran its course has converged by design: its
         # last epochs take steps near zero. Only a constant rate that ran out
         # of epochs while still improving is worth a warning.
-        if self.learning_rate == "constant" and not (history.converged or history.interrupted):
+        if (self._warn_unconverged and self.learning_rate == "constant"
+                and not (history.converged or history.interrupted)):
             warnings.warn(
                 f"{type(self).__name__} ran max_iter={self.max_iter_} epochs and the "
                 "loss was still improving; consider a larger max_iter or "
@@ -893,6 +894,11 @@ class BaseAutoencoder(
         train_scores = self._training_scores(X, y, density_seed, keep)
         self.offset_ = self._fit_offset(X, y, train_scores)
         return self
+
+    # Whether a constant-rate fit that ends on max_iter while still improving
+    # warns. A detector whose epoch budget is one of its measured settings
+    # (a longer fit memorises more anomalies) sets it False.
+    _warn_unconverged = True
 
     def _training_threads(self, module, device):
         """Most CPU threads a training step may use (torch's own count or fewer).
@@ -1352,7 +1358,9 @@ class BaseAutoencoder(
         squared difference between a row and its reconstruction, over the
         standardised features (``standardize=True``) so that no feature
         dominates by its units. Estimators with ``outlier_score="combined"``
-        add how unusual the row's code is (see that parameter).
+        add how unusual the row's code is, and with ``"isolation"`` (the
+        default of :class:`~sklearn_ae.OutlierAutoencoder`) an isolation
+        forest's score (see that parameter).
 
         Parameters
         ----------
@@ -1381,8 +1389,9 @@ class BaseAutoencoder(
         exactly ``-score_samples(X)`` for scores that are the reconstruction
         error (``Autoencoder`` with ``outlier_score="reconstruction"``, the
         denoising, sparse, adversarial and convolutional autoencoders); for
-        the combined and the variational scores it is the reconstruction
-        part those scores build on.
+        the combined, isolation and variational scores it is the
+        reconstruction part those scores build on (the isolation forest's
+        part has no per-feature split).
 
         Parameters
         ----------

@@ -105,7 +105,9 @@ def to_onnx(estimator, method="transform", path=None):
     method : {"transform", "inverse_transform", "score_samples"}, default="transform"
         The method to export: the encoder (rows to codes), the decoder (codes
         to rows in X's units) or the outlier score (higher is more normal;
-        ``decision_function`` is it minus ``estimator.offset_``). For
+        ``decision_function`` is it minus ``estimator.offset_``; not for
+        ``outlier_score="isolation"``, the default of
+        :class:`~sklearn_ae.OutlierAutoencoder`, which raises). For
         :class:`~sklearn_ae.ConditionalAutoencoder`, "inverse_transform" takes
         a second input ``conditions``: the one-hot rows of the labels in the
         order of ``classes_``, or the numeric condition rows standardised
@@ -141,6 +143,14 @@ def to_onnx(estimator, method="transform", path=None):
     check_is_fitted(estimator)
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
+    if method == "score_samples" and getattr(estimator, "outlier_score_", None) == "isolation":
+        # Its forest walk and its ranks among the training scores have no
+        # exporter-supported form yet; the network's methods export as usual.
+        raise ValueError(
+            "score_samples with outlier_score='isolation' cannot be exported to ONNX "
+            "(an isolation forest walk and a rank lookup); export 'transform' or "
+            "'inverse_transform', or fit with outlier_score='combined' or "
+            "'reconstruction' to export the score.")
     graph = _Graph(estimator, method).eval()
     rows = torch.export.Dim("rows", min=1)
     width = estimator.n_components_ if method == "inverse_transform" else estimator.n_features_in_

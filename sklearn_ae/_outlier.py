@@ -2,14 +2,17 @@
 
 :class:`OutlierScoreMixin` gives an estimator two parameters,
 ``outlier_score`` (the combined score: per-feature-normalised error, code
-density and distance) and ``refit_fraction`` (retrain without the rows the
-first network flags). It plugs into :class:`~sklearn_ae._base.BaseAutoencoder`
+density and distance; or the isolation score: that error and an isolation
+forest's path lengths, each as a tail surprisal) and ``refit_fraction``
+(retrain without the rows the first network, or the forest, flags). It
+plugs into :class:`~sklearn_ae._base.BaseAutoencoder`
 through two neutral hooks: :meth:`_rows_to_retrain` and
 :meth:`_training_scores`, and overrides :meth:`_score_samples`. Everything a
 prediction needs is a fitted attribute (``outlier_score_``, ...), so changing
 the parameters after a fit changes nothing until the next fit.
 
-Only :class:`~sklearn_ae.Autoencoder` takes it: the code density assumes a
+Only :class:`~sklearn_ae.Autoencoder` (and :class:`~sklearn_ae.OutlierAutoencoder`,
+it with detector defaults) takes it: the code density assumes a
 deterministic encoder trained on reconstruction alone (the variational and
 adversarial models shape their codes towards a prior, and score by their own
 likelihoods), and the denoising and sparse variants were not measured with it.
@@ -22,6 +25,7 @@ from numbers import Real
 
 import numpy as np
 import torch
+from sklearn.ensemble import IsolationForest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -33,19 +37,70 @@ _DENSITY_ROWS = 10_000
 # arrays are (rows, components, features), so chunks bound its memory.
 _DENSITY_CHUNK = 65_536
 
+# Training scores kept to rank new scores against (the isolation score's
+# reference): beyond this many, a random sample of them. Its tail resolves
+# surprisals up to log(_REFERENCE_ROWS) ~ 11.5.
+_REFERENCE_ROWS = 100_000
+
+# Weights of the isolation score's two surprisals: the reconstruction
+# error's, and the forest's at n_features <= _FOREST_FEATURES, falling as
+# _FOREST_FEATURES / n_features beyond. A forest splits on one feature at a
+# time, so on hundreds of dense features (image and text embeddings) each
+# split carries little and the forest's ranking is the weaker one (ROC-AUC
+# 0.73 against the error's 0.77 on 18 ADBench embedding sets). Both chosen
+# on half A of the ADBench tabular and embedding sets, confirmed on half B
+# (benchmarks/outliers.py, docs/benchmarks.md).
+_ERROR_WEIGHT = 0.75
+_FOREST_FEATURES = 16
+
+# Forest scores are computed for this many (row, tree) pairs at once.
+_FOREST_CHUNK = 1 << 21
+
+_FOREST_ATTRIBUTES = ("forest_left_", "forest_right_", "forest_feature_",
+                      "forest_threshold_", "forest_leaf_", "forest_depth_",
+                      "forest_norm_")
+
+
+def _average_path_length(n):
+    """Mean path length of an unsuccessful search in a binary tree of ``n`` points.
+
+    What a leaf holding ``n`` training rows adds to a path in an isolation
+    tree (Liu, Ting and Zhou, 2008), as :class:`~sklearn.ensemble.IsolationForest`
+    adds it.
+    """
+    n = np.asarray(n, dtype=np.float64)
+    out = np.zeros_like(n)
+    out[n == 2] = 1.0
+    big = n > 2
+    out[big] = 2.0 * (np.log(n[big] - 1.0) + np.euler_gamma) - 2.0 * (n[big] - 1.0) / n[big]
+    return out
+
+
+def _surprisal(reference, values, spread):
+    """-log of the share of ``reference`` (sorted) at least as high as each value.
+
+    Grows on past the highest reference value by ``log1p(excess / spread)``,
+    so that rows beyond everything seen in training stay ordered.
+    """
+    n = len(reference)
+    above = n - np.searchsorted(reference, values, side="left")
+    out = -np.log((above + 1.0) / (n + 1.0))
+    out += np.log1p(np.maximum(values - reference[-1], 0.0) / spread)
+    return out
+
 
 class OutlierScoreMixin:
     """The combined outlier score and the refit, for an autoencoder estimator."""
 
     _outlier_parameter_constraints = {
-        "outlier_score": [StrOptions({"combined", "reconstruction"})],
+        "outlier_score": [StrOptions({"combined", "isolation", "reconstruction"})],
         "refit_fraction": [Interval(Real, 0, 0.5, closed="left")],
     }
 
     # -- hooks of BaseAutoencoder -----------------------------------------
     def _check_distributed(self, X):
         super()._check_distributed(X)
-        if self.outlier_score == "combined" or self.refit_fraction > 0:
+        if self.outlier_score != "reconstruction" or self.refit_fraction > 0:
             # Both learn from every row's codes and errors at once (a mixture
             # on the codes, the rows to drop): not yet pooled across ranks.
             raise ValueError(
@@ -56,15 +111,26 @@ class OutlierScoreMixin:
 
     def _rows_to_retrain(self, X, y, seed):
         """Rows of ``X`` to train a fresh network on, or None to keep the first."""
+        for name in _FOREST_ATTRIBUTES:
+            self.__dict__.pop(name, None)
         n_drop = int(np.floor(self.refit_fraction * X.shape[0]))
         if not n_drop:
             return None
         # The first network has learnt the anomalies among its training rows
         # too, and reconstructs them well. Train a fresh one without the rows
-        # it scores as most anomalous.
-        first_scores = self._training_scores(X, y, seed)
-        if first_scores is None:
-            first_scores = self._score_samples(X, y)
+        # scored as most anomalous: by the forest for the isolation score (a
+        # tight cluster of anomalies, which a network reconstructs as well as
+        # any normal mode, is what a forest isolates first), else by the
+        # first network's own score.
+        if self.outlier_score == "isolation":
+            self._fit_forest(X, seed)
+            # Kept for _isolation_reference, which ranks the same rows.
+            self._forest_on_training_rows = self._forest_scores(X)
+            first_scores = -self._forest_on_training_rows
+        else:
+            first_scores = self._training_scores(X, y, seed)
+            if first_scores is None:
+                first_scores = self._score_samples(X, y)
         return np.sort(np.argsort(first_scores, kind="stable")[n_drop:])
 
     def _training_scores(self, X, y, seed, keep=None):
@@ -76,10 +142,14 @@ class OutlierScoreMixin:
         further pass over them.
         """
         for name in ("error_scale_", "input_center_", "code_mean_", "code_scale_",
-                     "code_density_", "score_center_", "score_scale_"):
+                     "code_density_", "score_center_", "score_scale_", "error_reference_",
+                     "error_spread_", "forest_reference_", "forest_spread_", "forest_weight_"):
             self.__dict__.pop(name, None)
+        if keep is None:  # else the forest was grown in _rows_to_retrain
+            for name in _FOREST_ATTRIBUTES:
+                self.__dict__.pop(name, None)
         self.outlier_score_ = self.outlier_score
-        if self.outlier_score_ != "combined":
+        if self.outlier_score_ == "reconstruction":
             return None
         X_all, X = X, (X if keep is None else X[keep])
         # Each feature's error in units of its own typical training error, so
@@ -90,6 +160,8 @@ class OutlierScoreMixin:
         # values into scores of -10^5 and rank every row that has one first.
         scale = self._feature_errors(X)
         self.error_scale_ = np.maximum(scale, np.median(scale) + 1e-12)
+        if self.outlier_score_ == "isolation":
+            return self._isolation_reference(X_all, seed, grow=keep is None)
         # The training mean in the network's units (zero when standardised).
         self.input_center_ = (np.asarray(X.mean(axis=0)).ravel() - self.mean_) / self.scale_
         rng = np.random.RandomState(seed)
@@ -122,7 +194,104 @@ class OutlierScoreMixin:
     def _score_samples(self, X, y=None):
         if self.outlier_score_ == "combined":
             return self._combine(self._score_parts(X))
+        if self.outlier_score_ == "isolation":
+            return self._isolation_combine(self._scaled_errors(X), self._forest_scores(X))
         return super()._score_samples(X, y)
+
+    # -- the isolation score ----------------------------------------------
+    def _isolation_reference(self, X, seed, grow):
+        """Learn what the isolation score ranks against; the rows' scores."""
+        forest = self.__dict__.pop("_forest_on_training_rows", None)
+        if grow:
+            self._fit_forest(X, seed)
+        if grow or forest is None:
+            forest = self._forest_scores(X)
+        error = self._scaled_errors(X)
+        # Against every training row, the flagged ones included: a new row
+        # is ranked among all the data the user fitted on.
+        rows = slice(None)
+        if len(error) > _REFERENCE_ROWS:
+            rows = np.random.RandomState(seed).choice(len(error), _REFERENCE_ROWS,
+                                                      replace=False)
+        for name, values in (("error", error[rows]), ("forest", forest[rows])):
+            reference = np.sort(values)
+            low, high = np.percentile(reference, [25, 75])
+            setattr(self, f"{name}_reference_", reference)
+            setattr(self, f"{name}_spread_", float(high - low) if high > low else 1.0)
+        self.forest_weight_ = min(1.0, _FOREST_FEATURES / self.n_features_in_)
+        return self._isolation_combine(error, forest)
+
+    def _isolation_combine(self, error, forest):
+        """Minus the weighted sum of the two tail surprisals."""
+        return -(_ERROR_WEIGHT * _surprisal(self.error_reference_, error, self.error_spread_)
+                 + self.forest_weight_ * _surprisal(self.forest_reference_, forest,
+                                                    self.forest_spread_))
+
+    def _scaled_errors(self, X):
+        """Each row's mean squared error, each feature in units of ``error_scale_``."""
+
+        def fn(module, A, y):
+            scale = torch.as_tensor(self.error_scale_, dtype=A.dtype, device=A.device)
+            R = self._decode_batch(module, self._encode_batch(module, A, y), y) - A
+            return (R.square() / scale).mean(1, keepdim=True)
+
+        return self._apply(fn, X)[:, 0]
+
+    def _fit_forest(self, X, seed):
+        """Grow an isolation forest on ``X`` and keep its trees as arrays.
+
+        scikit-learn grows it; the trees are kept as padded node arrays so
+        that a fitted model is plain arrays (what :func:`~sklearn_ae.save`
+        writes) and scores any number of rows in chunks.
+        """
+        forest = IsolationForest(random_state=seed).fit(X)
+        trees = [tree.tree_ for tree in forest.estimators_]
+        shape = (len(trees), max(tree.node_count for tree in trees))
+        left = np.full(shape, -1, dtype=np.int64)
+        right = np.full(shape, -1, dtype=np.int64)
+        feature = np.zeros(shape, dtype=np.int64)
+        threshold = np.zeros(shape)
+        leaf = np.zeros(shape)
+        for i, (tree, columns) in enumerate(zip(trees, forest.estimators_features_)):
+            k = tree.node_count
+            left[i, :k], right[i, :k] = tree.children_left, tree.children_right
+            feature[i, :k] = np.asarray(columns)[np.maximum(tree.feature, 0)]
+            threshold[i, :k] = tree.threshold
+            leaf[i, :k] = np.where(tree.children_left < 0,
+                                   _average_path_length(tree.n_node_samples), 0.0)
+        self.forest_left_, self.forest_right_ = left, right
+        self.forest_feature_, self.forest_threshold_, self.forest_leaf_ = feature, threshold, leaf
+        self.forest_depth_ = int(max(tree.max_depth for tree in trees))
+        self.forest_norm_ = float(_average_path_length(forest.max_samples_))
+
+    def _forest_scores(self, X):
+        """The forest's anomaly score of each row, ``2 ** -(mean path / c(max_samples))``.
+
+        Equal to ``-IsolationForest.score_samples``: higher is more anomalous.
+        """
+        n_trees = self.forest_left_.shape[0]
+        trees = np.arange(n_trees)[None, :]
+        out = np.empty(X.shape[0])
+        step = max(1, _FOREST_CHUNK // n_trees)
+        for start in range(0, X.shape[0], step):
+            A = X[start : start + step]
+            # float32 as IsolationForest compares, so that both split alike.
+            A = np.asarray(A.toarray() if hasattr(A, "toarray") else A, dtype=np.float32)
+            node = np.zeros((A.shape[0], n_trees), dtype=np.int64)
+            depth = np.zeros(node.shape)
+            for _ in range(self.forest_depth_):
+                left = self.forest_left_[trees, node]
+                inner = left >= 0
+                if not inner.any():
+                    break
+                value = np.take_along_axis(A, self.forest_feature_[trees, node], axis=1)
+                child = np.where(value <= self.forest_threshold_[trees, node], left,
+                                 self.forest_right_[trees, node])
+                node = np.where(inner, child, node)
+                depth += inner
+            depth += self.forest_leaf_[trees, node]
+            out[start : start + step] = 2.0 ** (-depth.mean(axis=1) / self.forest_norm_)
+        return out
 
     # -- the combined score -----------------------------------------------
     def _feature_errors(self, X):

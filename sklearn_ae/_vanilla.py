@@ -42,14 +42,14 @@ class Autoencoder(OutlierScoreMixin, BaseAutoencoder):
     validation loss (``loss_curve_`` still describes the network's training).
     Pass explicit ``hidden_layer_sizes`` to always keep the network.
 
-    For outlier detection, ``outlier_score="combined"`` and
-    ``refit_fraction=0.1`` sharpen the scores on tabular data at about twice
-    the fit time (see the user guide).
+    For outlier detection use :class:`OutlierAutoencoder`: this model with
+    defaults chosen for that (``outlier_score="isolation"``,
+    ``refit_fraction=0.1`` and a smaller network trained longer).
 
     Parameters
     ----------
 {common_parameters}
-    outlier_score : {"combined", "reconstruction"}, default="reconstruction"
+    outlier_score : {"reconstruction", "combined", "isolation"}, default="reconstruction"
         What :meth:`score_samples` (and so :meth:`decision_function` and
         :meth:`predict`) measure. "reconstruction": the opposite of the mean
         squared reconstruction error, the classic autoencoder detector.
@@ -62,11 +62,15 @@ class Autoencoder(OutlierScoreMixin, BaseAutoencoder):
         the network sees (standardised features, or raw ones with
         ``standardize=False``). Rows can be anomalous by reconstructing badly,
         by mapping to a rare region of the code space, or by lying far out in
-        a direction the network learnt to reconstruct. :meth:`score` measures
-        the reconstruction error either way.
+        a direction the network learnt to reconstruct. "isolation": the
+        reconstruction error and an isolation forest's score, each ranked
+        among the training rows' (see :class:`OutlierAutoencoder`, whose
+        default it is). :meth:`score` measures the reconstruction error
+        whatever this is.
     refit_fraction : float in [0, 0.5), default=0.0
         After a first fit, leave out this share of the training rows, those
-        the first network scores as most anomalous, and train a fresh network
+        the first network scores as most anomalous (the forest, with
+        ``outlier_score="isolation"``), and train a fresh network
         on the rest; the returned model is the second one, and ``offset_`` is
         still taken over all training rows. A network learns the anomalies it
         is trained on and then reconstructs them well; training without them
@@ -84,7 +88,7 @@ class Autoencoder(OutlierScoreMixin, BaseAutoencoder):
         ``outlier_score`` is set to meanwhile.
     error_scale_ : ndarray of shape (n_features,)
         Mean squared training error of each standardised feature
-        (``outlier_score="combined"`` only).
+        (``outlier_score="combined"`` or ``"isolation"``).
     code_mean_, code_scale_ : ndarray of shape (n_components,)
         Standardisation of the codes before the density
         (``outlier_score="combined"`` only).
@@ -105,12 +109,13 @@ class Autoencoder(OutlierScoreMixin, BaseAutoencoder):
 
     Notes
     -----
-    The outlier settings (``outlier_score="combined"``, ``refit_fraction=0.1``)
-    were chosen on 29 ADBench tabular sets with the training settings of the
-    earlier defaults (``hidden_layer_sizes=(128, 64)``,
+    With ``outlier_score="isolation"`` the fit also learns the attributes
+    :class:`OutlierAutoencoder` lists (``forest_*``, ``error_reference_``,
+    ...). The earlier outlier settings (``outlier_score="combined"``,
+    ``refit_fraction=0.1``, ``hidden_layer_sizes=(128, 64)``,
     ``learning_rate="constant"``, ``learning_rate_init=1e-3``,
-    ``max_iter=200``); ``python -m benchmarks outliers`` measures them with
-    exactly those, and docs/benchmarks.md has the figures.
+    ``max_iter=200``) are still measured by ``python -m benchmarks outliers``;
+    docs/benchmarks.md has the figures.
 
     Examples
     --------
