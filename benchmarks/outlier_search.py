@@ -23,13 +23,16 @@ records the candidates measured for it, with the ADBench protocol of
   the error and IsolationForest;
 - the forest-screened refit (``outlier_score="isolation"`` with the outlier
   settings' network: the refit leaves out the 10% of rows an isolation forest
-  grown on all training rows isolates first), scored by the tail surprisals
-  of its scaled reconstruction error and of that forest's score, weighted
-  ``0.75 * error + w(d) * forest`` for several rules ``w(d)`` in the number of
-  features ``d`` (a forest splits on one feature at a time, so its weight may
-  fall on hundreds of features), and the error's surprisal alone. The rule
-  ``w(d) = min(1, 16 / d)`` is what ``OutlierAutoencoder`` ships; its row is
-  the estimator's own ``score_samples``.
+  grown on all training rows isolates first), scored by its scaled
+  reconstruction error and that forest's score, each put in units of the
+  training rows' in two ways: as tail surprisals (ranks), and as robust
+  z-scores, the error's on a log scale; weighted
+  ``b * error + w(d) * forest`` for b in (0.5, 0.75, 1) and several rules
+  ``w(d)`` in the number of features ``d`` (a forest splits on one feature
+  at a time, so its weight may fall on hundreds of features), and the error
+  alone. ``OutlierAutoencoder`` ships robust z, b = 0.75 and
+  ``w(d) = min(1, 16 / d)``; its row is the estimator's own
+  ``score_samples``.
 
 Each fit is made once; all scorings of it are evaluated on the same test rows.
 The table gives mean ROC-AUC and mean average precision per half beside
@@ -50,7 +53,6 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from sklearn_ae import Autoencoder
-from sklearn_ae._outlier import _surprisal
 
 from ._harness import DATA, save_table
 from .outliers import OUTLIER_SETTINGS, halves, single_threaded_map, split
@@ -90,6 +92,12 @@ def _tail_surprisal(train, test):
     low, high = np.percentile(ordered, [25, 75])
     excess = np.maximum(0.0, test - ordered[-1]) / max(high - low, 1e-12)
     return -np.log((above + 1) / (len(ordered) + 1)) + np.log1p(excess)
+
+
+def _robust_z(train, test):
+    """``(test - median) / IQR`` with the training scores' median and interquartile range."""
+    low, median, high = np.percentile(train, [25, 50, 75])
+    return (test - median) / max(high - low, 1e-12)
 
 
 def _plain(model, X):
@@ -155,7 +163,7 @@ def _fit(task):
     return rows
 
 
-#: Weight rules of the forest's surprisal, in the number of features d.
+#: Weight rules of the forest's part, in the number of features d.
 FOREST_WEIGHTS = {
     "w=1": lambda d: 1.0,
     "w=min(1, 16/d)": lambda d: min(1.0, 16 / d),
@@ -167,15 +175,27 @@ FOREST_WEIGHTS = {
 def _forest_screened(path, seed, X_train, X_test, y_test):
     model = Autoencoder(random_state=seed, device="cpu",
                         **{**OUTLIER_SETTINGS, "outlier_score": "isolation"}).fit(X_train)
-    error = _surprisal(model.error_reference_, model._scaled_errors(X_test),
-                       model.error_spread_)
-    forest = _surprisal(model.forest_reference_, model._forest_scores(X_test),
-                        model.forest_spread_)
+    error_train, error_test = model._scaled_errors(X_train), model._scaled_errors(X_test)
+    forest_train, forest_test = model._forest_scores(X_train), model._forest_scores(X_test)
+    # Two ways to put the two scores on one scale: each as its tail
+    # surprisal among the training rows' (a rank: the magnitude beyond the
+    # training range aside, how far out a row is does not count), or as a
+    # robust z-score over the training rows, the error's on a log scale
+    # (the magnitude counts, in interquartile ranges).
+    units = {
+        "tail surprisal": (_tail_surprisal(error_train, error_test),
+                           _tail_surprisal(forest_train, forest_test)),
+        "robust z (log error)": (_robust_z(np.log(np.maximum(error_train, 1e-12)),
+                                           np.log(np.maximum(error_test, 1e-12))),
+                                 _robust_z(forest_train, forest_test)),
+    }
     d = X_train.shape[1]
-    scores = {"error alone": error}
-    for weight in (0.5, 0.75, 1.0):
-        for rule, w in FOREST_WEIGHTS.items():
-            scores[f"{weight} error + {rule} forest"] = weight * error + w(d) * forest
+    scores = {}
+    for unit, (error, forest) in units.items():
+        scores[f"{unit}: error alone"] = error
+        for weight in (0.5, 0.75, 1.0):
+            for rule, w in FOREST_WEIGHTS.items():
+                scores[f"{unit}: {weight} error + {rule} forest"] = weight * error + w(d) * forest
     scores["OutlierAutoencoder's score_samples"] = -model.score_samples(X_test)
     return [{"dataset": path.stem, "seed": seed, "candidate": "forest-screened refit",
              "scoring": scoring, "roc_auc": roc_auc_score(y_test, anomaly),

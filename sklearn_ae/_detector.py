@@ -8,18 +8,19 @@ from ._vanilla import Autoencoder
 _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstruction"}, default="isolation"
         What :meth:`score_samples` (and so :meth:`decision_function` and
         :meth:`predict`) measure. "isolation": minus the weighted sum of two
-        tail surprisals. One is the row's reconstruction error (each
+        robust z-scores (``(value - median) / IQR`` over the training rows).
+        One is of the log of the row's reconstruction error (each
         standardised feature's squared error divided by that feature's mean
         training error, floored at the median feature's, then averaged over
-        features); the other is the row's anomaly score under an isolation
-        forest (:class:`~sklearn.ensemble.IsolationForest` with its defaults,
-        grown on all training rows). A score's tail surprisal is
-        ``-log((k + 1) / (n + 1))`` where ``k`` of the ``n`` training rows
-        score at least as high, growing on by ``log1p(excess / IQR)`` past
-        the highest; so a score of -5 means "as rare as about one training
-        row in 150" on each scale added. The error weighs 0.75; the forest
-        1 up to 16 features and ``16 / n_features`` beyond, where its splits
-        on one feature at a time carry less. "combined" and "reconstruction"
+        features); the other is of the row's anomaly score under an
+        isolation forest (:class:`~sklearn.ensemble.IsolationForest` with
+        its defaults, grown on all training rows). So 0 is a typical
+        training row and each unit down one interquartile range of the
+        training rows on a scale added; on the log scale, a row the network
+        misses by 100 times the typical error moves by a few units, not
+        hundreds. The error weighs 0.75; the forest 1 up to 16 features and
+        ``16 / n_features`` beyond, where its splits on one feature at a
+        time carry less. "combined" and "reconstruction"
         are :class:`Autoencoder`'s scores (see there). :meth:`score`
         measures the reconstruction error whatever this is.
     refit_fraction : float in [0, 0.5), default=0.1
@@ -29,8 +30,8 @@ _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstructio
         network scores so. A network learns the anomalies it is trained on
         and then reconstructs them well (a tight cluster of identical
         attacks in network traffic, say); training without them sharpens
-        the scores. The surprisals and ``offset_`` still rank against all
-        training rows. 0 trains once. Not applied to warm-started fits."""
+        the scores. The z-scores' units and ``offset_`` are still learnt from
+        all training rows. 0 trains once. Not applied to warm-started fits."""
 
 
 @fill_doc
@@ -45,8 +46,8 @@ class OutlierAutoencoder(Autoencoder):
     network (two hidden layers of 128 and 64, 200 epochs at a constant
     learning rate, early stopping on 10% of the rows) is trained twice: a
     second time without the 10% of training rows an isolation forest finds
-    easiest to isolate. A row's score adds how rare its reconstruction
-    error is among the training rows' and how rare its forest score is:
+    easiest to isolate. A row's score adds how far its log reconstruction
+    error and its forest score lie above the training rows' typical ones:
     the autoencoder catches rows that break the relations between
     features, the forest rows that sit apart on a few of them.
 
@@ -76,14 +77,14 @@ class OutlierAutoencoder(Autoencoder):
         Mean squared training error of each standardised feature (of the
         rows the returned network was trained on), floored at the median
         feature's.
-    error_reference_, forest_reference_ : ndarray of shape (n_reference,)
-        The training rows' scaled errors and forest scores, sorted: what new
-        rows are ranked against (all training rows, or a random 100,000).
+    error_center_, forest_center_ : float
+        Medians over the training rows of the log scaled error and of the
+        forest score: the zeros of the two z-scores.
     error_spread_, forest_spread_ : float
-        Interquartile ranges of those, the unit of the surprisal's growth
-        past their highest values.
+        Their interquartile ranges (the standard deviation where that is
+        0): the z-scores' units.
     forest_weight_ : float
-        Weight of the forest's surprisal: ``min(1, 16 / n_features_in_)``.
+        Weight of the forest's z-score: ``min(1, 16 / n_features_in_)``.
     forest_left_, forest_right_, forest_feature_ : ndarray of shape (n_trees, n_nodes)
         Each tree's nodes: children (-1 at a leaf) and the feature split on.
     forest_threshold_ : ndarray of shape (n_trees, n_nodes)

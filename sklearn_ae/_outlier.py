@@ -2,8 +2,8 @@
 
 :class:`OutlierScoreMixin` gives an estimator two parameters,
 ``outlier_score`` (the combined score: per-feature-normalised error, code
-density and distance; or the isolation score: that error and an isolation
-forest's path lengths, each as a tail surprisal) and ``refit_fraction``
+density and distance; or the isolation score: the log of that error and an
+isolation forest's score, each as a robust z-score) and ``refit_fraction``
 (retrain without the rows the first network, or the forest, flags). It
 plugs into :class:`~sklearn_ae._base.BaseAutoencoder`
 through two neutral hooks: :meth:`_rows_to_retrain` and
@@ -37,13 +37,8 @@ _DENSITY_ROWS = 10_000
 # arrays are (rows, components, features), so chunks bound its memory.
 _DENSITY_CHUNK = 65_536
 
-# Training scores kept to rank new scores against (the isolation score's
-# reference): beyond this many, a random sample of them. Its tail resolves
-# surprisals up to log(_REFERENCE_ROWS) ~ 11.5.
-_REFERENCE_ROWS = 100_000
-
-# Weights of the isolation score's two surprisals: the reconstruction
-# error's, and the forest's at n_features <= _FOREST_FEATURES, falling as
+# Weights of the isolation score's two robust z-scores: the log
+# reconstruction error's, and the forest's at n_features <= _FOREST_FEATURES, falling as
 # _FOREST_FEATURES / n_features beyond. A forest splits on one feature at a
 # time, so on hundreds of dense features (image and text embeddings) each
 # split carries little and the forest's ranking is the weaker one (ROC-AUC
@@ -52,6 +47,10 @@ _REFERENCE_ROWS = 100_000
 # (benchmarks/outliers.py, docs/benchmarks.md).
 _ERROR_WEIGHT = 0.75
 _FOREST_FEATURES = 16
+
+# Floor of the scaled error before its log (a row the network reconstructs
+# exactly would score log 0). Scaled errors are about 1 for typical rows.
+_ERROR_FLOOR = 1e-12
 
 # Forest scores are computed for this many (row, tree) pairs at once.
 _FOREST_CHUNK = 1 << 21
@@ -76,17 +75,17 @@ def _average_path_length(n):
     return out
 
 
-def _surprisal(reference, values, spread):
-    """-log of the share of ``reference`` (sorted) at least as high as each value.
+def _center_and_spread(values):
+    """Median and interquartile range of ``values``: a robust z-score's units.
 
-    Grows on past the highest reference value by ``log1p(excess / spread)``,
-    so that rows beyond everything seen in training stay ordered.
+    The standard deviation stands in for a zero interquartile range (more
+    than half the rows alike), and 1 for no spread at all.
     """
-    n = len(reference)
-    above = n - np.searchsorted(reference, values, side="left")
-    out = -np.log((above + 1.0) / (n + 1.0))
-    out += np.log1p(np.maximum(values - reference[-1], 0.0) / spread)
-    return out
+    low, center, high = np.percentile(values, [25, 50, 75])
+    spread = high - low
+    if not spread > 0:
+        spread = float(np.std(values))
+    return float(center), float(spread) if spread > 0 else 1.0
 
 
 class OutlierScoreMixin:
@@ -124,7 +123,7 @@ class OutlierScoreMixin:
         # first network's own score.
         if self.outlier_score == "isolation":
             self._fit_forest(X, seed)
-            # Kept for _isolation_reference, which ranks the same rows.
+            # Kept for _isolation_reference, which scores the same rows.
             self._forest_on_training_rows = self._forest_scores(X)
             first_scores = -self._forest_on_training_rows
         else:
@@ -142,8 +141,8 @@ class OutlierScoreMixin:
         further pass over them.
         """
         for name in ("error_scale_", "input_center_", "code_mean_", "code_scale_",
-                     "code_density_", "score_center_", "score_scale_", "error_reference_",
-                     "error_spread_", "forest_reference_", "forest_spread_", "forest_weight_"):
+                     "code_density_", "score_center_", "score_scale_", "error_center_",
+                     "error_spread_", "forest_center_", "forest_spread_", "forest_weight_"):
             self.__dict__.pop(name, None)
         if keep is None:  # else the forest was grown in _rows_to_retrain
             for name in _FOREST_ATTRIBUTES:
@@ -195,37 +194,38 @@ class OutlierScoreMixin:
         if self.outlier_score_ == "combined":
             return self._combine(self._score_parts(X))
         if self.outlier_score_ == "isolation":
-            return self._isolation_combine(self._scaled_errors(X), self._forest_scores(X))
+            return self._isolation_combine(self._log_errors(X), self._forest_scores(X))
         return super()._score_samples(X, y)
 
     # -- the isolation score ----------------------------------------------
     def _isolation_reference(self, X, seed, grow):
-        """Learn what the isolation score ranks against; the rows' scores."""
+        """Learn the units of the isolation score's two parts; the rows' scores."""
         forest = self.__dict__.pop("_forest_on_training_rows", None)
         if grow:
             self._fit_forest(X, seed)
         if grow or forest is None:
             forest = self._forest_scores(X)
-        error = self._scaled_errors(X)
-        # Against every training row, the flagged ones included: a new row
-        # is ranked among all the data the user fitted on.
-        rows = slice(None)
-        if len(error) > _REFERENCE_ROWS:
-            rows = np.random.RandomState(seed).choice(len(error), _REFERENCE_ROWS,
-                                                      replace=False)
-        for name, values in (("error", error[rows]), ("forest", forest[rows])):
-            reference = np.sort(values)
-            low, high = np.percentile(reference, [25, 75])
-            setattr(self, f"{name}_reference_", reference)
-            setattr(self, f"{name}_spread_", float(high - low) if high > low else 1.0)
+        error = self._log_errors(X)
+        # Units from every training row, the flagged ones included: a new
+        # row is measured against all the data the user fitted on.
+        self.error_center_, self.error_spread_ = _center_and_spread(error)
+        self.forest_center_, self.forest_spread_ = _center_and_spread(forest)
         self.forest_weight_ = min(1.0, _FOREST_FEATURES / self.n_features_in_)
         return self._isolation_combine(error, forest)
 
-    def _isolation_combine(self, error, forest):
-        """Minus the weighted sum of the two tail surprisals."""
-        return -(_ERROR_WEIGHT * _surprisal(self.error_reference_, error, self.error_spread_)
-                 + self.forest_weight_ * _surprisal(self.forest_reference_, forest,
-                                                    self.forest_spread_))
+    def _isolation_combine(self, log_error, forest):
+        """Minus the weighted sum of the two parts' robust z-scores."""
+        return -(_ERROR_WEIGHT * (log_error - self.error_center_) / self.error_spread_
+                 + self.forest_weight_ * (forest - self.forest_center_) / self.forest_spread_)
+
+    def _log_errors(self, X):
+        """Log of each row's scaled reconstruction error (see :meth:`_scaled_errors`).
+
+        On a log scale a row's error counts by how many times the typical
+        one it is: a rare-but-normal value that the network misses by a
+        factor of 100 moves the score by a few units, not by 100s.
+        """
+        return np.log(np.maximum(self._scaled_errors(X), _ERROR_FLOOR))
 
     def _scaled_errors(self, X):
         """Each row's mean squared error, each feature in units of ``error_scale_``."""

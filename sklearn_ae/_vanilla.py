@@ -110,7 +110,7 @@ class Autoencoder(OutlierScoreMixin, BaseAutoencoder):
     Notes
     -----
     With ``outlier_score="isolation"`` the fit also learns the attributes
-    :class:`OutlierAutoencoder` lists (``forest_*``, ``error_reference_``,
+    :class:`OutlierAutoencoder` lists (``forest_*``, ``error_center_``,
     ...). The earlier outlier settings (``outlier_score="combined"``,
     ``refit_fraction=0.1``, ``hidden_layer_sizes=(128, 64)``,
     ``learning_rate="constant"``, ``learning_rate_init=1e-3``,

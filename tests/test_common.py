@@ -12,16 +12,6 @@ _NEEDS_Y = (
     "to fit (its fit_predict(X, y) is tested in test_conditional.py)"
 )
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
-    "OutlierAutoencoder": {
-        # Known limitation, to fix: the isolation score ranks a row's error
-        # among the training rows' (a step function). Scoring a training row
-        # in a batch of another size changes its float32 error by ~1e-7,
-        # enough to cross its own stored value, one rank: 0.75 * log(2) at
-        # the extreme tail. A continuous (interpolated) rank would remove it.
-        "check_methods_subset_invariance": (
-            "score_samples ranks float32 errors among the training rows' own: batch "
-            "noise of ~1e-7 moves a training row across its own rank (a step)"),
-    },
     "ConditionalAutoencoder": {
         "check_outliers_train": _NEEDS_Y,
         "check_outliers_fit_predict": _NEEDS_Y,

@@ -62,12 +62,24 @@ def test_a_repeated_anomalous_row_is_found():
     assert ratio(OutlierAutoencoder(**{**params, "refit_fraction": 0.0}).fit(X)) < 1
 
 
-def test_scores_are_surprisals_a_person_can_threshold(digits):
+def test_scores_are_robust_z_scores_a_person_can_threshold(digits):
     digits, _ = digits
     detector = OutlierAutoencoder(**SMALL).fit(digits)
     scores = detector.score_samples(digits)
-    # At most log(n + 1) per surprisal within the training range: 1.75 * 7.5.
-    assert scores.max() <= 0 and scores.min() > -14
+
+    def z(values):
+        low, median, high = np.percentile(values, [25, 50, 75])
+        return (values - median) / (high - low)
+
+    # The documented score: robust z-scores over the training rows of the
+    # log scaled error (weight 0.75) and of the forest score (16 / 64).
+    log_error = np.log(detector._scaled_errors(digits))
+    forest = detector._forest_scores(digits)
+    assert_allclose(scores, -(0.75 * z(log_error) + 0.25 * z(forest)), rtol=1e-10, atol=1e-10)
+    # 0 for a typical row, a unit about one interquartile range: the pixels
+    # inked in a handful of digits no longer send scores to -10^5.
+    low, median, high = np.percentile(scores, [25, 50, 75])
+    assert abs(median) < 0.5 and 0.3 < high - low < 3 and scores.min() > -10
     assert abs((detector.predict(digits) == -1).mean() - 0.1) < 0.01
     # score() is the reconstruction loss, whatever the outlier score.
     assert detector.score(digits) == pytest.approx(
@@ -105,7 +117,7 @@ def test_a_refit_with_another_score_forgets_the_forest():
     assert hasattr(detector, "forest_left_")
     detector.set_params(outlier_score="reconstruction").fit(X)
     assert not hasattr(detector, "forest_left_")
-    assert not hasattr(detector, "error_reference_")
+    assert not hasattr(detector, "error_center_")
     assert_allclose(-detector.score_samples(X), detector.feature_contributions(X).sum(axis=1),
                     rtol=1e-5)
 
