@@ -231,11 +231,15 @@ class OutlierScoreMixin:
         """Each row's mean squared error, each feature in units of ``error_scale_``."""
 
         def fn(module, A, y):
-            scale = torch.as_tensor(self.error_scale_, dtype=A.dtype, device=A.device)
-            R = self._decode_batch(module, self._encode_batch(module, A, y), y) - A
-            return (R.square() / scale).mean(1, keepdim=True)
+            return self._codes_and_errors(module, A, y)[1][:, None]
 
         return self._apply(fn, X)[:, 0]
+
+    def _codes_and_errors(self, module, A, y):
+        """A batch's codes and scaled errors: the part both scores share."""
+        Z = self._encode_batch(module, A, y)
+        scale = torch.as_tensor(self.error_scale_, dtype=A.dtype, device=A.device)
+        return Z, ((self._decode_batch(module, Z, y) - A).square() / scale).mean(1)
 
     def _fit_forest(self, X, seed):
         """Grow an isolation forest on ``X`` and keep its trees as arrays.
@@ -308,9 +312,7 @@ class OutlierScoreMixin:
         """The three raw parts of the combined score, one column each."""
 
         def fn(module, A, y):
-            Z = self._encode_batch(module, A, y)
-            scale = torch.as_tensor(self.error_scale_, dtype=A.dtype, device=A.device)
-            error = ((self._decode_batch(module, Z, y) - A).square() / scale).mean(1)
+            Z, error = self._codes_and_errors(module, A, y)
             # Distance in the units the network sees: with standardize=True each
             # feature's spread, else the raw units (pixels), so that rarely
             # inked pixels are not weighted up.
