@@ -128,6 +128,9 @@ COMMON_ATTRIBUTES = """    n_components_ : int
         (of 2,000 of them drawn at random, for more rows and the plain
         reconstruction score), or Tukey's outer fence ``Q1 - 3 * IQR`` of
         them with ``contamination="auto"``; ``decision_function = score_samples - offset_``.
+        For the combined and isolation scores (sums of robust z-scores)
+        lowered by ``1e-6 * max(1, |quantile|)``, so that rows equal to the
+        quantile up to float32 rounding are inliers, as exact ties are.
     device_ : torch.device
         Device the module lives on.
     n_features_in_ : int

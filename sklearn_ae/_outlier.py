@@ -52,6 +52,10 @@ _FOREST_FEATURES = 16
 # exactly would score log 0). Scaled errors are about 1 for typical rows.
 _ERROR_FLOOR = 1e-12
 
+# Spreads at or below this (relative to the center, at least 1) count as
+# none: float32 errors carry about 7 significant digits.
+_SPREAD_FLOOR = 1e-6
+
 # Forest scores are computed for this many (row, tree) pairs at once.
 _FOREST_CHUNK = 1 << 21
 
@@ -82,10 +86,14 @@ def _center_and_spread(values):
     than half the rows alike), and 1 for no spread at all.
     """
     low, center, high = np.percentile(values, [25, 50, 75])
-    spread = high - low
-    if not spread > 0:
-        spread = float(np.std(values))
-    return float(center), float(spread) if spread > 0 else 1.0
+    # A spread this small is rounding (identical rows whose float32 errors
+    # differ in the last bits between batches), not a scale: dividing by it
+    # would turn a 1e-15 difference into several units of score.
+    floor = _SPREAD_FLOOR * max(1.0, abs(center))
+    for spread in (high - low, float(np.std(values))):
+        if spread > floor:
+            return float(center), float(spread)
+    return float(center), 1.0
 
 
 class OutlierScoreMixin:
@@ -107,6 +115,16 @@ class OutlierScoreMixin:
                 "'reconstruction' and refit_fraction=0; got outlier_score="
                 f"{self.outlier_score!r}, refit_fraction={self.refit_fraction}."
             )
+
+    def _fit_offset(self, X, y, scores=None):
+        offset = super()._fit_offset(X, y, scores)
+        if self.outlier_score_ == "reconstruction":
+            return offset
+        # These scores are sums of robust z-scores, about 1 apart from one
+        # typical row to the next; identical rows can still differ in the
+        # last bits of their float32 errors (scored in different batches).
+        # Rows that close to the quantile are inliers, as exact ties are.
+        return offset - _SPREAD_FLOOR * max(1.0, abs(offset))
 
     def _rows_to_retrain(self, X, y, seed):
         """Rows of ``X`` to train a fresh network on, or None to keep the first."""

@@ -89,6 +89,19 @@ def test_scores_are_robust_z_scores_a_person_can_threshold(digits):
     assert (auto.predict(digits) == -1).mean() < 0.02
 
 
+def test_identical_rows_get_one_score_and_one_label():
+    # Identical rows can differ in the last bits of their float32 errors
+    # when scored in different batches; that must not move their scores by
+    # whole units or split them between inliers and outliers.
+    constant = OutlierAutoencoder(max_iter=5, random_state=0).fit(np.ones((50, 4)))
+    scores = constant.score_samples(np.ones((50, 4)))
+    assert np.ptp(scores) < 1e-6
+    assert (constant.predict(np.ones((50, 4))) == 1).all()
+    X = np.vstack([np.tile([1.0, 2.0, 3.0], (60, 1)), [[9.0, -9.0, 9.0]]])
+    labels = OutlierAutoencoder(max_iter=5, random_state=0).fit(X).predict(X)
+    assert (labels[:60] == 1).all() and labels[60] == -1
+
+
 def test_rows_beyond_every_training_row_stay_ordered():
     X, _ = _traffic_like(n_anomalies=0)
     detector = OutlierAutoencoder(**SMALL).fit(X)
