@@ -60,7 +60,7 @@ def machine():
     import torch
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    from sklearn_ae._base import _cpu_has_amx
+    from sklearn_ae._device import cpu_has_amx as _cpu_has_amx
 
     return (
         f"{platform.processor() or platform.machine()}"

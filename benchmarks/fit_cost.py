@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from sklearn_ae import Autoencoder
-from sklearn_ae._training import denormals_flushed
+from sklearn_ae._device import denormals_flushed
 from sklearn_ae.nn import MLPAutoencoder
 
 from ._harness import load_mnist, save_table

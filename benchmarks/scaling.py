@@ -197,7 +197,7 @@ with warnings.catch_warnings():
 fit_s = time.perf_counter() - start
 # The combined outlier score's extra cost: codes, errors and a mixture on them.
 start = time.perf_counter()
-ae.set_params(outlier_score="combined")._training_scores(X, None, 0)
+ae.set_params(outlier_score="combined")._fit_outlier_score(X, None, 0)
 combined_s = time.perf_counter() - start
 start = time.perf_counter()
 ae.transform(X)

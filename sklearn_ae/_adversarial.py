@@ -8,7 +8,8 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseAutoencoder, GenerativeMixin, _layer_sizes, fill_doc
+from ._base import BaseAutoencoder, _layer_sizes, fill_doc
+from ._generative import GenerativeMixin
 from .nn import AdversarialModule, prior_sample
 
 _bce = torch.nn.functional.binary_cross_entropy_with_logits

@@ -7,7 +7,8 @@ import torch
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._base import FLOAT_DTYPES, GenerativeMixin, _inlier_labels, fill_doc
+from ._base import FLOAT_DTYPES, _inlier_labels, fill_doc
+from ._generative import GenerativeMixin
 from ._variational import _SCORE_DRAWS, _fixed_draws, _VariationalBase
 from .nn import VariationalModule
 
@@ -21,6 +22,18 @@ def _label_key(value):
     return (type(value).__name__, value)
 
 
+def _check_object_labels(values):
+    """Refuse None among labels, and labels of mixed types (strings and numbers)."""
+    kinds = {type(v).__name__ for v in values}
+    if any(v is None for v in values):
+        raise ValueError("y contains None; every row of X needs a class label.")
+    if len({"str" if k in ("str", "str_") else "number" for k in kinds}) > 1:
+        raise ValueError(
+            f"y mixes label types ({', '.join(sorted(kinds))}); pass labels of "
+            "one type, e.g. all strings or all integers."
+        )
+
+
 def _class_labels(y):
     """The sorted classes of a 1-D label array and their counts, or a clear error."""
     labels = column_or_1d(y, warn=True)
@@ -30,14 +43,7 @@ def _class_labels(y):
             "of numeric conditions) for every row of X."
         )
     if labels.dtype == object:
-        kinds = {type(v).__name__ for v in labels.tolist()}
-        if any(v is None for v in labels.tolist()):
-            raise ValueError("y contains None; every row of X needs a class label.")
-        if len({"str" if k in ("str", "str_") else "number" for k in kinds}) > 1:
-            raise ValueError(
-                f"y mixes label types ({', '.join(sorted(kinds))}); pass labels of "
-                "one type, e.g. all strings or all integers."
-            )
+        _check_object_labels(labels.tolist())
     if labels.dtype.kind in "fc" and type_of_target(labels) == "continuous":
         raise ValueError(
             "y looks continuous (non-integer floats): 1-D y is read as class "
@@ -243,6 +249,10 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
             )
 
     # -- the model --------------------------------------------------------
+    def _check_distributed(self, X):
+        # Every rank must see the same classes of y.
+        self._group.check_inputs(X, self.classes_)
+
     def _build_module(self, n_features):
         n_conditions = (
             len(self.classes_) if self.classes_ is not None else len(self.condition_mean_)

@@ -8,7 +8,7 @@ from numbers import Integral
 import torch
 from sklearn.utils._param_validation import Interval
 
-from ._base import _INFERENCE_BUDGET, BaseAutoencoder, _layer_sizes, fill_doc
+from ._base import BaseAutoencoder, _layer_sizes, fill_doc
 from .nn import ConvAutoencoder
 
 
@@ -161,9 +161,9 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
         # (each kernel slides over the whole image): never "small".
         return torch.get_num_threads()
 
-    def _chunk_rows(self, n_features, module):
+    def _widest_layer(self, n_features, module):
         # The first feature maps are the widest layer: channels[0] x H/2 x W/2.
         _, height, width = self.image_shape_
         channels = module.channels  # the network's own, not the parameter
         first = channels[0] * ((height + 1) // 2) * ((width + 1) // 2) if channels else 0
-        return max(1, _INFERENCE_BUDGET // max(n_features, first, 1))
+        return max(n_features, first, 1)

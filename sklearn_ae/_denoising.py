@@ -132,6 +132,10 @@ class DenoisingAutoencoder(BaseAutoencoder):
         self.noise_level = noise_level
         self.clip = clip
 
+    # The salt-and-pepper values on the training device: a cache, rebuilt
+    # on the next fit (it may sit on a GPU).
+    _transient_attributes = (*BaseAutoencoder._transient_attributes, "_salt_pepper")
+
     def _check_params(self):
         super()._check_params()
         if self.noise != "gaussian" and self.noise_level > 1:
@@ -150,7 +154,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         )
 
     def _init_from_data(self, X):
-        self.feature_min_, self.feature_max_ = self._feature_range(X)
+        self.feature_min_, self.feature_max_ = self._scaler().feature_range(X, self._group)
         self._salt_pepper = None
 
     def _salt_pepper_values(self, like):
@@ -163,12 +167,6 @@ class DenoisingAutoencoder(BaseAutoencoder):
             )
             self._salt_pepper = cached
         return cached
-
-    def __getstate__(self):
-        # The cache may sit on a GPU; it is rebuilt on the next fit.
-        state = super().__getstate__()
-        state.pop("_salt_pepper", None)
-        return state
 
     def _loss(self, module, X, y):
         low = high = None

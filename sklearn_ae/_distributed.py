@@ -19,9 +19,56 @@ all. Gradients are flattened into one buffer per step, one all-reduce each.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
-__all__ = ["Group", "current_group"]
+from ._streaming import is_file_backed
+
+__all__ = ["SOLO", "Group", "Solo", "current_group"]
+
+
+class Solo:
+    """A fit in one process: the group of one rank, whose collectives change nothing.
+
+    A fit always trains in a group: in one process this one, so that code
+    that pools statistics over ranks needs no branch for the common case.
+    """
+
+    rank = 0
+    size = 1
+
+    def gather(self, obj):
+        """``[obj]``: every rank's object, of the one rank."""
+        return [obj]
+
+    def broadcast(self, obj):
+        """``obj`` itself."""
+        return obj
+
+    def sum(self, values):
+        """``values`` as a float64 array."""
+        return np.asarray(values, dtype=np.float64)
+
+    def reduce(self, values, op):
+        """``values`` as a float64 array (the min or max over one rank)."""
+        return np.asarray(values, dtype=np.float64)
+
+    def average_loss(self, loss, weight):
+        """``loss`` itself."""
+        return loss
+
+    def broadcast_module(self, module):
+        """Nothing to send."""
+
+    def average_gradients_before_steps(self, optimizers):
+        """No hooks: one process's gradients are already the average."""
+        return []
+
+    def check_inputs(self, X, classes=None):
+        """Nothing to compare: one rank agrees with itself."""
+
+
+SOLO = Solo()
 
 
 class Group:
@@ -52,7 +99,7 @@ class Group:
         self.dist.broadcast_object_list(out, src=0)
         return out[0]
 
-    def sum(self, values, device=None):
+    def sum(self, values):
         """Elementwise sum over ranks of a float64 vector (list or array)."""
         tensor = torch.as_tensor(np.asarray(values, dtype=np.float64), device=self.device)
         self.dist.all_reduce(tensor)
@@ -106,12 +153,39 @@ class Group:
 
         return [optimizer.register_step_pre_hook(hook) for optimizer in optimizers]
 
+    def check_inputs(self, X, classes=None):
+        """Refuse what a data-parallel fit cannot do; the same answer on every rank.
+
+        Every rank checks what every rank passed (gathered), so that all
+        raise together rather than some waiting forever for the others.
+        ``classes``: the labels of a conditional model's ``y`` (None for
+        none), which every rank must share.
+        """
+        seen = self.gather((X.shape[1], classes is not None and [repr(c) for c in classes]))
+        widths = [width for width, _ in seen]
+        if len(set(widths)) > 1:
+            raise ValueError(
+                f"every rank of a data-parallel fit must pass rows of the same width; "
+                f"ranks 0 to {self.size - 1} passed {widths} features."
+            )
+        if any(labels != seen[0][1] for _, labels in seen):
+            raise ValueError(
+                "every rank of a data-parallel fit must see the same classes of y (its "
+                "rows of every class); they differ between ranks."
+            )
+        if not sp.issparse(X) and is_file_backed(X):
+            raise ValueError(
+                "a data-parallel fit (torch.distributed) takes each rank's rows in "
+                "memory; pass np.asarray(X[rows]) of the rank's share rather than a "
+                "memmap."
+            )
+
 
 def current_group():
-    """The initialised process group of more than one process, else None."""
+    """The initialised process group of more than one process, else :data:`SOLO`."""
     dist = getattr(torch, "distributed", None)
     if dist is None or not dist.is_available() or not dist.is_initialized():
-        return None
+        return SOLO
     if dist.get_world_size() < 2:
-        return None
+        return SOLO
     return Group()

@@ -133,6 +133,19 @@ def to_onnx(estimator, method="transform", path=None):
     >>> bool(np.allclose(codes, ae.transform(X[:5]), atol=1e-5))
     True
     """
+    _check_exportable(estimator, method)
+    graph = _Graph(estimator, method).eval()
+    program = _export_quietly(graph, *_example_inputs(estimator, method))
+    model = program.model_proto
+    if path is not None:
+        import onnx
+
+        onnx.save(model, os.fspath(path))
+    return model
+
+
+def _check_exportable(estimator, method):
+    """Refuse, with a clear error, what cannot be exported."""
     try:
         import onnx  # noqa: F401
         import onnxscript  # noqa: F401
@@ -144,25 +157,31 @@ def to_onnx(estimator, method="transform", path=None):
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
     if method == "score_samples" and getattr(estimator, "outlier_score_", None) == "isolation":
-        # Its forest walk and its ranks among the training scores have no
-        # exporter-supported form yet; the network's methods export as usual.
+        # Its forest walk has no exporter-supported form yet; the network's
+        # methods export as usual.
         raise ValueError(
             "score_samples with outlier_score='isolation' cannot be exported to ONNX "
-            "(an isolation forest walk and a rank lookup); export 'transform' or "
+            "(it walks an isolation forest); export 'transform' or "
             "'inverse_transform', or fit with outlier_score='combined' or "
             "'reconstruction' to export the score.")
-    graph = _Graph(estimator, method).eval()
+
+
+def _example_inputs(estimator, method):
+    """Example inputs, their names and their dynamic row dimension."""
     rows = torch.export.Dim("rows", min=1)
     width = estimator.n_components_ if method == "inverse_transform" else estimator.n_features_in_
-    inputs = (torch.zeros(2, width),)
-    names = ["X"]
-    shapes = [{0: rows}]
+    inputs, names, shapes = (torch.zeros(2, width),), ["X"], [{0: rows}]
     if method == "inverse_transform" and hasattr(estimator, "_encode_condition"):
         n_conditions = (len(estimator.classes_) if estimator.classes_ is not None
                         else len(estimator.condition_mean_))
         inputs += (torch.zeros(2, n_conditions),)
         names.append("conditions")
         shapes.append({0: rows})
+    return inputs, names, shapes
+
+
+def _export_quietly(graph, inputs, names, shapes):
+    """torch's dynamo ONNX export of ``graph``, without its own log and warnings."""
     exporter_log = logging.getLogger("torch.onnx")
     level = exporter_log.level
     exporter_log.setLevel(logging.ERROR)
@@ -172,15 +191,9 @@ def to_onnx(estimator, method="transform", path=None):
             # dependencies, torchvision operators it skips); none is about
             # this model.
             warnings.simplefilter("ignore")
-            program = torch.onnx.export(
+            return torch.onnx.export(
                 graph, inputs, dynamo=True, input_names=names, output_names=["Y"],
                 dynamic_shapes=tuple(shapes), verbose=False, optimize=True,
             )
     finally:
         exporter_log.setLevel(level)
-    model = program.model_proto
-    if path is not None:
-        import onnx
-
-        onnx.save(model, os.fspath(path))
-    return model

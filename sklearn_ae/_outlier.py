@@ -7,7 +7,7 @@ isolation forest's score, each as a robust z-score) and ``refit_fraction``
 (retrain without the rows the first network, or the forest, flags). It
 plugs into :class:`~sklearn_ae._base.BaseAutoencoder`
 through two neutral hooks: :meth:`_rows_to_retrain` and
-:meth:`_training_scores`, and overrides :meth:`_score_samples`. Everything a
+:meth:`_fit_outlier_score`, and overrides :meth:`_score_samples`. Everything a
 prediction needs is a fitted attribute (``outlier_score_``, ...), so changing
 the parameters after a fit changes nothing until the next fit.
 
@@ -96,6 +96,71 @@ def _center_and_spread(values):
     return float(center), 1.0
 
 
+def grow_forest(X, seed):
+    """Grow an isolation forest on ``X``; its trees as padded node arrays.
+
+    scikit-learn grows it; the trees are kept as arrays (the fitted
+    attributes ``forest_left_``, ... ``forest_norm_``) so that a fitted model
+    is plain arrays (what :func:`~sklearn_ae.save` writes) and scores any
+    number of rows in chunks (:func:`forest_scores`).
+    """
+    forest = IsolationForest(random_state=seed).fit(X)
+    trees = [tree.tree_ for tree in forest.estimators_]
+    shape = (len(trees), max(tree.node_count for tree in trees))
+    left = np.full(shape, -1, dtype=np.int64)
+    right = np.full(shape, -1, dtype=np.int64)
+    feature = np.zeros(shape, dtype=np.int64)
+    threshold = np.zeros(shape)
+    leaf = np.zeros(shape)
+    for i, (tree, columns) in enumerate(zip(trees, forest.estimators_features_)):
+        k = tree.node_count
+        left[i, :k], right[i, :k] = tree.children_left, tree.children_right
+        feature[i, :k] = np.asarray(columns)[np.maximum(tree.feature, 0)]
+        threshold[i, :k] = tree.threshold
+        leaf[i, :k] = np.where(tree.children_left < 0,
+                               _average_path_length(tree.n_node_samples), 0.0)
+    return {"forest_left_": left, "forest_right_": right, "forest_feature_": feature,
+            "forest_threshold_": threshold, "forest_leaf_": leaf,
+            "forest_depth_": int(max(tree.max_depth for tree in trees)),
+            "forest_norm_": float(_average_path_length(forest.max_samples_))}
+
+
+def _path_lengths(A, forest, trees):
+    """Each row's path length in each tree (plus the leaf's average), rows x trees."""
+    node = np.zeros((A.shape[0], trees.shape[1]), dtype=np.int64)
+    depth = np.zeros(node.shape)
+    for _ in range(forest["forest_depth_"]):
+        left = forest["forest_left_"][trees, node]
+        inner = left >= 0
+        if not inner.any():
+            break
+        value = np.take_along_axis(A, forest["forest_feature_"][trees, node], axis=1)
+        child = np.where(value <= forest["forest_threshold_"][trees, node], left,
+                         forest["forest_right_"][trees, node])
+        node = np.where(inner, child, node)
+        depth += inner
+    return depth + forest["forest_leaf_"][trees, node]
+
+
+def forest_scores(X, forest):
+    """The anomaly score of each row, ``2 ** -(mean path / c(max_samples))``.
+
+    ``forest``: the arrays :func:`grow_forest` returns. Equal to
+    ``-IsolationForest.score_samples``: higher is more anomalous.
+    """
+    n_trees = forest["forest_left_"].shape[0]
+    trees = np.arange(n_trees)[None, :]
+    out = np.empty(X.shape[0])
+    step = max(1, _FOREST_CHUNK // n_trees)
+    for start in range(0, X.shape[0], step):
+        A = X[start : start + step]
+        # float32 as IsolationForest compares, so that both split alike.
+        A = np.asarray(A.toarray() if hasattr(A, "toarray") else A, dtype=np.float32)
+        depth = _path_lengths(A, forest, trees)
+        out[start : start + step] = 2.0 ** (-depth.mean(axis=1) / forest["forest_norm_"])
+    return out
+
+
 class OutlierScoreMixin:
     """The combined outlier score and the refit, for an autoencoder estimator."""
 
@@ -104,10 +169,14 @@ class OutlierScoreMixin:
         "refit_fraction": [Interval(Real, 0, 0.5, closed="left")],
     }
 
+    # The combined score's code density is a GaussianMixture.
+    _nested_estimators = ("sklearn.mixture.GaussianMixture",)
+
     # -- hooks of BaseAutoencoder -----------------------------------------
     def _check_distributed(self, X):
         super()._check_distributed(X)
-        if self.outlier_score != "reconstruction" or self.refit_fraction > 0:
+        if self._group.size > 1 and (
+                self.outlier_score != "reconstruction" or self.refit_fraction > 0):
             # Both learn from every row's codes and errors at once (a mixture
             # on the codes, the rows to drop): not yet pooled across ranks.
             raise ValueError(
@@ -145,12 +214,12 @@ class OutlierScoreMixin:
             self._forest_on_training_rows = self._forest_scores(X)
             first_scores = -self._forest_on_training_rows
         else:
-            first_scores = self._training_scores(X, y, seed)
+            first_scores = self._fit_outlier_score(X, y, seed)
             if first_scores is None:
                 first_scores = self._score_samples(X, y)
         return np.sort(np.argsort(first_scores, kind="stable")[n_drop:])
 
-    def _training_scores(self, X, y, seed, keep=None):
+    def _fit_outlier_score(self, X, y, seed, keep=None):
         """Learn the training distributions the combined score is measured against.
 
         They are learnt from the rows ``keep`` of ``X`` (all rows when None):
@@ -186,7 +255,7 @@ class OutlierScoreMixin:
         # describes the code density as well as all rows would.
         rows = np.sort(rng.choice(len(X), _DENSITY_ROWS, replace=False)) if (
             len(X) > _DENSITY_ROWS) else slice(None)
-        Z = self._apply(self._encode_batch, X[rows])
+        Z = self._over_chunks(self._encode_batch, X[rows])
         self.code_mean_ = Z.mean(axis=0)
         std = Z.std(axis=0)
         self.code_scale_ = np.where(std > 1e-12, std, 1.0)
@@ -251,7 +320,7 @@ class OutlierScoreMixin:
         def fn(module, A, y):
             return self._codes_and_errors(module, A, y)[1][:, None]
 
-        return self._apply(fn, X)[:, 0]
+        return self._over_chunks(fn, X)[:, 0]
 
     def _codes_and_errors(self, module, A, y):
         """A batch's codes and scaled errors: the part both scores share."""
@@ -260,60 +329,12 @@ class OutlierScoreMixin:
         return Z, ((self._decode_batch(module, Z, y) - A).square() / scale).mean(1)
 
     def _fit_forest(self, X, seed):
-        """Grow an isolation forest on ``X`` and keep its trees as arrays.
-
-        scikit-learn grows it; the trees are kept as padded node arrays so
-        that a fitted model is plain arrays (what :func:`~sklearn_ae.save`
-        writes) and scores any number of rows in chunks.
-        """
-        forest = IsolationForest(random_state=seed).fit(X)
-        trees = [tree.tree_ for tree in forest.estimators_]
-        shape = (len(trees), max(tree.node_count for tree in trees))
-        left = np.full(shape, -1, dtype=np.int64)
-        right = np.full(shape, -1, dtype=np.int64)
-        feature = np.zeros(shape, dtype=np.int64)
-        threshold = np.zeros(shape)
-        leaf = np.zeros(shape)
-        for i, (tree, columns) in enumerate(zip(trees, forest.estimators_features_)):
-            k = tree.node_count
-            left[i, :k], right[i, :k] = tree.children_left, tree.children_right
-            feature[i, :k] = np.asarray(columns)[np.maximum(tree.feature, 0)]
-            threshold[i, :k] = tree.threshold
-            leaf[i, :k] = np.where(tree.children_left < 0,
-                                   _average_path_length(tree.n_node_samples), 0.0)
-        self.forest_left_, self.forest_right_ = left, right
-        self.forest_feature_, self.forest_threshold_, self.forest_leaf_ = feature, threshold, leaf
-        self.forest_depth_ = int(max(tree.max_depth for tree in trees))
-        self.forest_norm_ = float(_average_path_length(forest.max_samples_))
+        """Grow the isolation forest on ``X``: its trees become fitted arrays."""
+        self.__dict__.update(grow_forest(X, seed))
 
     def _forest_scores(self, X):
-        """The forest's anomaly score of each row, ``2 ** -(mean path / c(max_samples))``.
-
-        Equal to ``-IsolationForest.score_samples``: higher is more anomalous.
-        """
-        n_trees = self.forest_left_.shape[0]
-        trees = np.arange(n_trees)[None, :]
-        out = np.empty(X.shape[0])
-        step = max(1, _FOREST_CHUNK // n_trees)
-        for start in range(0, X.shape[0], step):
-            A = X[start : start + step]
-            # float32 as IsolationForest compares, so that both split alike.
-            A = np.asarray(A.toarray() if hasattr(A, "toarray") else A, dtype=np.float32)
-            node = np.zeros((A.shape[0], n_trees), dtype=np.int64)
-            depth = np.zeros(node.shape)
-            for _ in range(self.forest_depth_):
-                left = self.forest_left_[trees, node]
-                inner = left >= 0
-                if not inner.any():
-                    break
-                value = np.take_along_axis(A, self.forest_feature_[trees, node], axis=1)
-                child = np.where(value <= self.forest_threshold_[trees, node], left,
-                                 self.forest_right_[trees, node])
-                node = np.where(inner, child, node)
-                depth += inner
-            depth += self.forest_leaf_[trees, node]
-            out[start : start + step] = 2.0 ** (-depth.mean(axis=1) / self.forest_norm_)
-        return out
+        """The forest's anomaly score of each row (higher is more anomalous)."""
+        return forest_scores(X, {name: getattr(self, name) for name in _FOREST_ATTRIBUTES})
 
     # -- the combined score -----------------------------------------------
     def _feature_errors(self, X):
@@ -324,7 +345,7 @@ class OutlierScoreMixin:
             return (self._decode_batch(module, Z, y) - A).square().sum(0, keepdim=True)
 
         # One row of sums per chunk: never an (n_samples, n_features) array.
-        return self._apply(fn, X).sum(axis=0) / X.shape[0]
+        return self._over_chunks(fn, X).sum(axis=0) / X.shape[0]
 
     def _score_parts(self, X):
         """The three raw parts of the combined score, one column each."""
@@ -338,7 +359,7 @@ class OutlierScoreMixin:
             distance = (A - center).square().mean(1, keepdim=True)
             return torch.cat([Z, error[:, None], distance], dim=1)
 
-        out = self._apply(fn, X)
+        out = self._over_chunks(fn, X)
         Z, error, distance = out[:, :-2], out[:, -2], out[:, -1]
         density = np.zeros(len(Z))
         if self.code_density_ is not None:  # None after a fit on a single row

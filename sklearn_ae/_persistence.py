@@ -11,6 +11,7 @@ pickle, so a model from an untrusted source cannot run code on load.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import warnings
@@ -24,14 +25,6 @@ __all__ = ["load", "save"]
 _FORMAT = "sklearn_ae.model"
 _FORMAT_VERSION = 1
 _METADATA_KEY = "sklearn_ae"
-
-# Caches rebuilt on demand, and the generator of a fit in progress.
-_TRANSIENT = {"_salt_pepper", "_train_generator", "_group"}
-
-# Fitted scikit-learn estimators a model may hold (the combined outlier
-# score's code density), rebuilt from their attributes by name. Only these.
-_NESTED_ESTIMATORS = {"sklearn.mixture.GaussianMixture"}
-
 
 def _safetensors():
     try:
@@ -50,11 +43,21 @@ def _version():
     return __version__
 
 
-class _Encoder:
-    """Turns fitted state into JSON-able values and named tensors."""
+def _class_name(value):
+    return f"{type(value).__module__.split('._')[0]}.{type(value).__qualname__}"
 
-    def __init__(self):
+
+class _Encoder:
+    """Turns fitted state into JSON-able values and named tensors.
+
+    ``nested``: the names of the fitted scikit-learn estimators the model's
+    class declares it may hold (``_nested_estimators``), saved by their
+    parameters and attributes.
+    """
+
+    def __init__(self, nested=()):
         self.tensors = {}
+        self.nested = set(nested)
 
     def tensor(self, key, value):
         # A copy: safetensors refuses tensors that share memory.
@@ -62,93 +65,105 @@ class _Encoder:
         return key
 
     def __call__(self, value, key):
-        if value is None or isinstance(value, (bool, str)):
+        if value is None or isinstance(value, (bool, str, int, float)):
             return value
-        if isinstance(value, (int, float)):
-            return value
-        if isinstance(value, np.generic):
-            return value.item()
-        if isinstance(value, torch.device):
-            return {"__device__": str(value)}
-        if isinstance(value, torch.Tensor):
-            return {"__tensor__": self.tensor(key, value)}
-        if isinstance(value, np.ndarray):
-            if value.dtype.kind in "biuf":
-                array = np.ascontiguousarray(value)
-                return {"__ndarray__": self.tensor(key, torch.from_numpy(array.copy())),
-                        "dtype": array.dtype.str}
-            if value.dtype.kind in "USO":  # labels, feature names
-                return {"__ndarray_list__": [self(v, f"{key}.{i}")
-                                             for i, v in enumerate(value.tolist())],
-                        "dtype": value.dtype.str if value.dtype.kind != "O" else "O",
-                        "shape": list(value.shape)}
-        if isinstance(value, tuple):
-            return {"__tuple__": [self(v, f"{key}.{i}") for i, v in enumerate(value)]}
-        if isinstance(value, list):
-            return [self(v, f"{key}.{i}") for i, v in enumerate(value)]
-        if isinstance(value, dict):
-            return {"__items__": [[self(k, f"{key}.k{i}"), self(v, f"{key}.{i}")]
-                                  for i, (k, v) in enumerate(value.items())]}
-        if isinstance(value, np.random.RandomState):
-            # Consumed during the fit; a loaded model never draws from it.
-            return None
-        if isinstance(value, torch.nn.Module):
-            for name, tensor in value.state_dict().items():
-                self.tensor(f"{key}/{name}", tensor)
-            return {"__module__": key}
-        name = f"{type(value).__module__.split('._')[0]}.{type(value).__qualname__}"
-        if name in _NESTED_ESTIMATORS:
-            params = {k: self(v, f"{key}.params.{k}") for k, v in value.get_params().items()}
-            state = {k: self(v, f"{key}.{k}") for k, v in vars(value).items()
-                     if k not in params}
-            return {"__estimator__": name, "params": params, "state": state}
+        for kind, encode in self._ENCODERS:
+            if isinstance(value, kind):
+                return encode(self, value, key)
+        if _class_name(value) in self.nested:
+            return self._estimator(value, key)
         raise TypeError(f"cannot save an attribute {key!r} of type {type(value).__name__}")
+
+    def _ndarray(self, value, key):
+        if value.dtype.kind in "biuf":
+            array = np.ascontiguousarray(value)
+            return {"__ndarray__": self.tensor(key, torch.from_numpy(array.copy())),
+                    "dtype": array.dtype.str}
+        if value.dtype.kind in "USO":  # labels, feature names
+            return {"__ndarray_list__": [self(v, f"{key}.{i}")
+                                         for i, v in enumerate(value.tolist())],
+                    "dtype": value.dtype.str if value.dtype.kind != "O" else "O",
+                    "shape": list(value.shape)}
+        raise TypeError(f"cannot save an attribute {key!r} of dtype {value.dtype}")
+
+    def _module(self, value, key):
+        for name, tensor in value.state_dict().items():
+            self.tensor(f"{key}/{name}", tensor)
+        return {"__module__": key}
+
+    def _estimator(self, value, key):
+        params = {k: self(v, f"{key}.params.{k}") for k, v in value.get_params().items()}
+        state = {k: self(v, f"{key}.{k}") for k, v in vars(value).items() if k not in params}
+        return {"__estimator__": _class_name(value), "params": params, "state": state}
+
+    _ENCODERS = (
+        (np.generic, lambda self, v, key: v.item()),
+        (torch.device, lambda self, v, key: {"__device__": str(v)}),
+        (torch.Tensor, lambda self, v, key: {"__tensor__": self.tensor(key, v)}),
+        (np.ndarray, _ndarray),
+        (tuple, lambda self, v, key: {"__tuple__": [self(x, f"{key}.{i}")
+                                                    for i, x in enumerate(v)]}),
+        (list, lambda self, v, key: [self(x, f"{key}.{i}") for i, x in enumerate(v)]),
+        (dict, lambda self, v, key: {"__items__": [[self(k, f"{key}.k{i}"), self(x, f"{key}.{i}")]
+                                                   for i, (k, x) in enumerate(v.items())]}),
+        # Consumed during the fit; a loaded model never draws from it.
+        (np.random.RandomState, lambda self, v, key: None),
+        (torch.nn.Module, _module),
+    )
 
 
 class _Decoder:
-    """The inverse of :class:`_Encoder`."""
+    """The inverse of :class:`_Encoder`: each tagged value by its tag."""
 
-    def __init__(self, tensors):
+    def __init__(self, tensors, nested=()):
         self.tensors = tensors
-        self.modules = []
+        self.nested = set(nested)
 
     def __call__(self, value):
         if isinstance(value, list):
             return [self(v) for v in value]
         if not isinstance(value, dict):
             return value
-        if "__device__" in value:
-            return torch.device(value["__device__"])
-        if "__tensor__" in value:
-            return self.tensors[value["__tensor__"]]
-        if "__ndarray__" in value:
-            array = self.tensors[value["__ndarray__"]].numpy()
-            return array.astype(np.dtype(value["dtype"]), copy=False)
-        if "__ndarray_list__" in value:
-            items = [self(v) for v in value["__ndarray_list__"]]
-            array = np.empty(len(items), dtype=object)
-            array[:] = items
-            if value["dtype"] != "O":
-                array = array.astype(np.dtype(value["dtype"]))
-            return array.reshape(value["shape"])
-        if "__tuple__" in value:
-            return tuple(self(v) for v in value["__tuple__"])
-        if "__items__" in value:
-            return {_hashable(self(k)): self(v) for k, v in value["__items__"]}
-        if "__module__" in value:
-            prefix = value["__module__"] + "/"
-            return _PendingModule({k[len(prefix):]: t for k, t in self.tensors.items()
-                                   if k.startswith(prefix)})
-        if "__estimator__" in value:
-            if value["__estimator__"] not in _NESTED_ESTIMATORS:
-                raise ValueError(f"the file names an unknown estimator {value['__estimator__']!r}")
-            from sklearn.mixture import GaussianMixture
-
-            estimator = GaussianMixture(**{k: self(v) for k, v in value["params"].items()})
-            for k, v in value["state"].items():
-                setattr(estimator, k, self(v))
-            return estimator
+        for tag, decode in self._DECODERS.items():
+            if tag in value:
+                return decode(self, value)
         raise ValueError(f"the file holds a value this version cannot read: {sorted(value)}")
+
+    def _ndarray_list(self, value):
+        items = [self(v) for v in value["__ndarray_list__"]]
+        array = np.empty(len(items), dtype=object)
+        array[:] = items
+        if value["dtype"] != "O":
+            array = array.astype(np.dtype(value["dtype"]))
+        return array.reshape(value["shape"])
+
+    def _module(self, value):
+        prefix = value["__module__"] + "/"
+        return _PendingModule({k[len(prefix):]: t for k, t in self.tensors.items()
+                               if k.startswith(prefix)})
+
+    def _estimator(self, value):
+        name = value["__estimator__"]
+        if name not in self.nested:
+            raise ValueError(f"the file names an unknown estimator {name!r}")
+        module, _, qualname = name.rpartition(".")
+        estimator = getattr(importlib.import_module(module), qualname)(
+            **{k: self(v) for k, v in value["params"].items()})
+        for k, v in value["state"].items():
+            setattr(estimator, k, self(v))
+        return estimator
+
+    _DECODERS = {
+        "__device__": lambda self, v: torch.device(v["__device__"]),
+        "__tensor__": lambda self, v: self.tensors[v["__tensor__"]],
+        "__ndarray__": lambda self, v: self.tensors[v["__ndarray__"]].numpy().astype(
+            np.dtype(v["dtype"]), copy=False),
+        "__ndarray_list__": _ndarray_list,
+        "__tuple__": lambda self, v: tuple(self(x) for x in v["__tuple__"]),
+        "__items__": lambda self, v: {_hashable(self(k)): self(x) for k, x in v["__items__"]},
+        "__module__": _module,
+        "__estimator__": _estimator,
+    }
 
 
 def _hashable(key):
@@ -209,9 +224,11 @@ def save(estimator, path, *, include_optimizer=None):
     check_is_fitted(estimator)
     if include_optimizer is None:
         include_optimizer = bool(estimator.warm_start)
-    encode = _Encoder()
+    encode = _Encoder(type(estimator)._nested_estimators)
     params = estimator.get_params(deep=False)
-    skip = set(params) | _TRANSIENT | ({"_optimizer_state"} if not include_optimizer else set())
+    skip = set(params) | set(estimator._transient_attributes)
+    if not include_optimizer:
+        skip.add("_optimizer_state")
     document = {
         "format": _FORMAT,
         "format_version": _FORMAT_VERSION,
@@ -254,18 +271,24 @@ def load(path, *, device=None):
     --------
     save : Write a fitted estimator.
     """
-    safetensors = _safetensors()
-    SafetensorError, safe_open = safetensors.SafetensorError, safetensors.safe_open
-
-    from ._training import forked_rng, resolve_device, usable_or_cpu
     from .utils import all_estimators
 
     path = os.fspath(path)
+    document, tensors = _read_document(path)
+    classes = dict(all_estimators())
+    if document["class"] not in classes:
+        raise ValueError(f"{path!r} names an unknown estimator {document['class']!r}.")
+    return _restore(classes[document["class"]], document, tensors, device)
+
+
+def _read_document(path):
+    """The JSON document and the tensors of a model file, checked."""
+    safetensors = _safetensors()
     try:
-        with safe_open(path, framework="pt") as handle:
+        with safetensors.safe_open(path, framework="pt") as handle:
             metadata = handle.metadata() or {}
             tensors = {key: handle.get_tensor(key) for key in handle.keys()}
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+    except (safetensors.SafetensorError, OSError, ValueError, RuntimeError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise ValueError(
@@ -280,6 +303,11 @@ def load(path, *, device=None):
             "modified or damaged after it was saved."
         )
     document = json.loads(header)
+    _check_format(path, document)
+    return document, tensors
+
+
+def _check_format(path, document):
     if document.get("format") != _FORMAT or document.get("format_version", 0) > _FORMAT_VERSION:
         raise ValueError(
             f"{path!r} holds format {document.get('format')!r} version "
@@ -291,14 +319,16 @@ def load(path, *, device=None):
             f"{path!r} was saved by sklearn_ae {document['sklearn_ae_version']} and is "
             f"loaded by {_version()}; check its outputs.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=4,
         )
-    classes = dict(all_estimators())
-    if document["class"] not in classes:
-        raise ValueError(f"{path!r} names an unknown estimator {document['class']!r}.")
-    decode = _Decoder(tensors)
-    estimator = classes[document["class"]](
-        **{k: decode(v) for k, v in document["params"].items()})
+
+
+def _restore(cls, document, tensors, device):
+    """An estimator of class ``cls`` from a checked document and its tensors."""
+    from ._device import forked_rng, resolve_device, usable_or_cpu
+
+    decode = _Decoder(tensors, cls._nested_estimators)
+    estimator = cls(**{k: decode(v) for k, v in document["params"].items()})
     pending = {}
     for name, value in document["state"].items():
         value = decode(value)
@@ -306,11 +336,7 @@ def load(path, *, device=None):
             pending[name] = value
         else:
             setattr(estimator, name, value)
-    saved_device = estimator.device_
-    if device is None:
-        target = usable_or_cpu(saved_device)
-    else:
-        target = resolve_device(device)
+    target = usable_or_cpu(estimator.device_) if device is None else resolve_device(device)
     for name, value in pending.items():
         with forked_rng(0):
             module = estimator._build_module(estimator.n_features_in_)

@@ -48,8 +48,8 @@ class StreamedRows:
         File-backed rows, float32 or float64, in the user's units.
     y : numpy.ndarray or None
         Per-row side information (conditions), in memory.
-    estimator : BaseAutoencoder
-        Its ``_standardized`` scales the rows.
+    scaler : Standardizer
+        Its ``transform`` scales the rows.
     device : torch.device
         Where batches go.
     part : {"all", "train", "validation"}, default="all"
@@ -64,10 +64,10 @@ class StreamedRows:
         Rows per chunk; default about 4 M values.
     """
 
-    def __init__(self, X, y, estimator, device, part="all", fraction=0.0, seed=0,
+    def __init__(self, X, y, scaler, device, part="all", fraction=0.0, seed=0,
                  chunk_rows=None):
         self.X, self.y = X, y
-        self.estimator = estimator
+        self.scaler = scaler
         self.device = device
         self.part = part
         self.fraction = float(fraction)
@@ -102,7 +102,7 @@ class StreamedRows:
             y = None if y is None else y[mask]
         # A copy in any case: the file's pages are read-only and stay in the
         # page cache, not in this process's memory.
-        out = np.array(self.estimator._standardized(rows), dtype=np.float32, order="C")
+        out = np.array(self.scaler.transform(rows), dtype=np.float32, order="C")
         if not np.isfinite(out).all():
             raise ValueError(
                 "X has values that overflow float32, the network's precision, "

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from ._base import BaseAutoencoder, fill_doc
+from ._fallback import LinearFallbackMixin
 from ._outlier import OutlierScoreMixin
 from .nn import MLPAutoencoder
 
 
 @fill_doc
-class Autoencoder(OutlierScoreMixin, BaseAutoencoder):
+class Autoencoder(LinearFallbackMixin, OutlierScoreMixin, BaseAutoencoder):
 
     """Fully connected autoencoder with scikit-learn's transformer and outlier API.
 
@@ -184,8 +185,6 @@ class Autoencoder(OutlierScoreMixin, BaseAutoencoder):
             verbose=verbose,
             warm_start=warm_start,
         )
-
-    _linear_fallback = True
 
     def _build_module(self, n_features):
         return MLPAutoencoder(

@@ -11,7 +11,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import FLOAT_DTYPES, BaseAutoencoder, GenerativeMixin, fill_doc
+from ._base import BaseAutoencoder, fill_doc
+from ._generative import GenerativeMixin
 from .nn import VariationalModule, gaussian_nll
 
 # Standard normal draws shared by every row when scoring: the ELBO estimate is
@@ -48,7 +49,7 @@ class _VariationalBase(BaseAutoencoder):
     def _init_from_data(self, X):
         if self.likelihood != "bernoulli":
             return
-        low, high = self._feature_range(X)
+        low, high = self._scaler().feature_range(X, self._group)
         if low.min() < 0 or high.max() > 1:
             raise ValueError(
                 "likelihood='bernoulli' needs every value in [0, 1] as the network "
@@ -241,4 +242,4 @@ class VariationalAutoencoder(GenerativeMixin, _VariationalBase):
                 terms.append(log_prior - log_q - module.nll(x, z))
             return torch.logsumexp(torch.stack(terms), dim=0) - np.log(n_samples)
 
-        return self._apply(importance_sampled, X)
+        return self._over_chunks(importance_sampled, X)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from sklearn_ae import AdversarialAutoencoder, Autoencoder
-from sklearn_ae.nn import mmd
+from sklearn_ae.nn import mmd, prior_sample
 
 
 def _mmd(a, b):
@@ -17,7 +17,7 @@ def test_codes_closer_to_prior_than_plain_autoencoder(digits, prior):
     X, _ = digits
     aae = AdversarialAutoencoder(n_components=4, prior=prior, max_iter=150, random_state=0).fit(X)
     plain = Autoencoder(n_components=4, max_iter=150, random_state=0).fit(X)
-    draws = aae._draw_prior(len(X), np.random.RandomState(1))
+    draws = prior_sample(aae.prior_, len(X), 4, generator=torch.Generator().manual_seed(1))
     assert _mmd(aae.transform(X), draws) < 0.5 * _mmd(plain.transform(X), draws)
 
 

@@ -22,7 +22,7 @@ from sklearn_ae import (
     SparseAutoencoder,
     VariationalAutoencoder,
 )
-from sklearn_ae._training import _GRAPH_WARMUP_STEPS
+from sklearn_ae._cuda_graphs import _GRAPH_WARMUP_STEPS
 
 pytestmark = pytest.mark.gpu
 

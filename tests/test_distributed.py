@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from sklearn_ae import Autoencoder
-from sklearn_ae._base import _mean_and_variance, _pooled_statistics
+from sklearn_ae._scaling import _mean_and_variance, _pooled_statistics
 
 pytestmark = pytest.mark.skipif(
     not torch.distributed.is_available(), reason="this torch build has no torch.distributed")

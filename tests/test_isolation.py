@@ -8,7 +8,8 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
 import sklearn_ae._outlier as outlier_module
-from sklearn_ae import Autoencoder, OutlierAutoencoder
+from sklearn_ae import OutlierAutoencoder
+from sklearn_ae._outlier import forest_scores, grow_forest
 
 SMALL = dict(hidden_layer_sizes=(16, 8), max_iter=30, random_state=0, device="cpu")
 
@@ -37,11 +38,19 @@ def test_forest_scores_are_isolation_forest_scores(sparse, monkeypatch):
     X_new = rng.standard_t(3, size=(123, 5)) * 2
     # Small chunks: the walk must not depend on where a chunk ends.
     monkeypatch.setattr(outlier_module, "_FOREST_CHUNK", 1000)
-    model = OutlierAutoencoder(**SMALL)
-    model._fit_forest(sp.csr_matrix(X) if sparse else X, 7)
+    forest = grow_forest(sp.csr_matrix(X) if sparse else X, 7)
     expected = -IsolationForest(random_state=7).fit(X).score_samples(X_new)
-    assert_allclose(model._forest_scores(sp.csr_matrix(X_new) if sparse else X_new),
+    assert_allclose(forest_scores(sp.csr_matrix(X_new) if sparse else X_new, forest),
                     expected, rtol=0, atol=1e-12)
+
+
+def _scaled_errors(model, X):
+    """Each row's mean squared error, each feature in units of ``error_scale_``."""
+    return (model.feature_contributions(X) / model.error_scale_).sum(axis=1)
+
+
+def _forest(model):
+    return {name: getattr(model, name) for name in outlier_module._FOREST_ATTRIBUTES}
 
 
 def test_a_repeated_anomalous_row_is_found():
@@ -55,7 +64,7 @@ def test_a_repeated_anomalous_row_is_found():
     # so the returned network reconstructs the repeated row far worse than
     # the normal rows; a network trained once, on all rows, learnt it.
     def ratio(model):
-        errors = model._scaled_errors(X_test)
+        errors = _scaled_errors(model, X_test)
         return errors[y_test == 1].min() / np.percentile(errors[y_test == 0], 99)
 
     assert ratio(detector) > 3
@@ -73,8 +82,8 @@ def test_scores_are_robust_z_scores_a_person_can_threshold(digits):
 
     # The documented score: robust z-scores over the training rows of the
     # log scaled error (weight 0.75) and of the forest score (16 / 64).
-    log_error = np.log(detector._scaled_errors(digits))
-    forest = detector._forest_scores(digits)
+    log_error = np.log(_scaled_errors(detector, digits))
+    forest = forest_scores(digits, _forest(detector))
     assert_allclose(scores, -(0.75 * z(log_error) + 0.25 * z(forest)), rtol=1e-10, atol=1e-10)
     # 0 for a typical row, a unit about one interquartile range: the pixels
     # inked in a handful of digits no longer send scores to -10^5.

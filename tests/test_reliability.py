@@ -224,27 +224,36 @@ def test_finite_divergence_is_an_error(cls):
             random_state=0).fit(X)
 
 
-class _InterruptAfter:
-    """A step that trains normally, then raises KeyboardInterrupt at step ``n``."""
+def _with_step_spy(spy):
+    """An Autoencoder whose ``_train_step`` hook (a documented seam) calls ``spy`` first."""
 
-    def __init__(self, model, n):
-        self.model, self.n, self.calls = model, n, 0
-        self.original = type(model)._train_step
+    class Spied(Autoencoder):
+        def _train_step(self, module, optimizers, X, y):
+            spy()
+            return super()._train_step(module, optimizers, X, y)
 
-    def __call__(self, module, optimizers, X, y):
+    return Spied
+
+
+class _InterruptAt:
+    """Raises KeyboardInterrupt at the ``n``-th training step."""
+
+    def __init__(self, n):
+        self.n, self.calls = n, 0
+
+    def __call__(self):
         self.calls += 1
         if self.calls == self.n:
             raise KeyboardInterrupt
-        return self.original(self.model, module, optimizers, X, y)
 
 
-def test_ctrl_c_keeps_what_was_trained(monkeypatch):
+def test_ctrl_c_keeps_what_was_trained():
     X, _ = small_data()
     # On the CPU: the interruption is planted in _train_step, which a CUDA
     # graph calls only while capturing (a real Ctrl-C stops replays alike).
-    model = Autoencoder(hidden_layer_sizes=(8,), max_iter=50, batch_size=50,
-                        random_state=0, refit_fraction=0.1, device="cpu")
-    monkeypatch.setattr(model, "_train_step", _InterruptAfter(model, 4 * 3 + 2))
+    model = _with_step_spy(_InterruptAt(4 * 3 + 2))(
+        hidden_layer_sizes=(8,), max_iter=50, batch_size=50, random_state=0,
+        refit_fraction=0.1, device="cpu")
     with pytest.warns(UserWarning, match="interrupted after 3 epoch"):
         model.fit(X)
     assert model.n_iter_ == 3 and len(model.loss_curve_) == 3
@@ -256,20 +265,18 @@ def test_ctrl_c_keeps_what_was_trained(monkeypatch):
 class _ThreadSpy:
     """Records torch's thread count at each training step."""
 
-    def __init__(self, model):
-        self.model, self.seen = model, set()
-        self.original = type(model)._train_step
+    def __init__(self):
+        self.seen = set()
 
-    def __call__(self, module, optimizers, X, y):
+    def __call__(self):
         self.seen.add(torch.get_num_threads())
-        return self.original(self.model, module, optimizers, X, y)
 
 
-def test_small_networks_train_on_one_thread_and_restore_the_count(monkeypatch):
+def test_small_networks_train_on_one_thread_and_restore_the_count():
     X, _ = small_data()
-    model = Autoencoder(hidden_layer_sizes=(8,), max_iter=2, random_state=0, device="cpu")
-    spy = _ThreadSpy(model)
-    monkeypatch.setattr(model, "_train_step", spy)
+    spy = _ThreadSpy()
+    model = _with_step_spy(spy)(hidden_layer_sizes=(8,), max_iter=2, random_state=0,
+                                device="cpu")
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
@@ -280,15 +287,17 @@ def test_small_networks_train_on_one_thread_and_restore_the_count(monkeypatch):
         torch.set_num_threads(before)
 
 
-def test_large_networks_respect_threadpool_limits(monkeypatch):
+def test_large_networks_respect_threadpool_limits():
     from threadpoolctl import threadpool_limits
 
+    from sklearn_ae._device import training_threads
+
     X = np.random.RandomState(0).normal(size=(64, 400)).astype(np.float32)
-    model = Autoencoder(hidden_layer_sizes=(512,), max_iter=1, random_state=0, device="cpu",
-                        precision="float32")
-    spy = _ThreadSpy(model)
-    monkeypatch.setattr(model, "_train_step", spy)
+    spy = _ThreadSpy()
+    model = _with_step_spy(spy)(hidden_layer_sizes=(512,), max_iter=1, random_state=0,
+                                device="cpu", precision="float32")
     with threadpool_limits(1):
         model.fit(X)
     assert spy.seen == {1}
-    assert model._training_threads(model.module_, torch.device("cpu")) == torch.get_num_threads()
+    # A network this large may use every thread torch has, where not limited.
+    assert training_threads(model.module_, torch.device("cpu")) == torch.get_num_threads()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-import sklearn_ae._base as base
+import sklearn_ae._data as data
 from sklearn_ae import Autoencoder, ConditionalAutoencoder, DenoisingAutoencoder
 from sklearn_ae._streaming import StreamedRows, is_file_backed
 
@@ -25,7 +25,7 @@ def _data(n=3000, d=12, seed=0):
 
 
 class _Identity:
-    def _standardized(self, X):
+    def transform(self, X):
         return X
 
 
@@ -77,7 +77,7 @@ def test_fit_on_a_memmap_never_copies_it_whole(tmp_path, monkeypatch):
 
     in_memory = Autoencoder(n_components=3, hidden_layer_sizes=(16,), max_iter=15,
                             random_state=0).fit(X)
-    monkeypatch.setattr(base.BaseAutoencoder, "_training_tensor", no_copy)
+    monkeypatch.setattr(data, "training_tensor", no_copy)
     streamed = Autoencoder(n_components=3, hidden_layer_sizes=(16,), max_iter=15,
                            random_state=0).fit(mm)
     assert streamed.validation_scores_ is not None and len(streamed.loss_curve_) >= 5
