@@ -32,7 +32,7 @@ from ._network import warn_if_unfinished
 from ._plan import plan_pass, plan_rows
 from ._scaling import Standardizer, fit_scaling, sample_rows
 from ._training import LoopSettings, TrainingHistory, train, validation_loss_fn
-from .nn import ACTIVATIONS, reconstruction_error
+from .nn import ACTIVATIONS, NegatedLoss, reconstruction_error
 
 __all__ = ["BaseAutoencoder", "GenerativeMixin", "FLOAT_DTYPES"]
 
@@ -43,11 +43,7 @@ _OFFSET_ROWS = 2_000
 
 
 def _inlier_labels(decision):
-    """+1 where ``decision >= 0``, else -1.
-
-    A row whose score is NaN (values so large the network overflows) is an
-    outlier, never an inlier by default of a comparison.
-    """
+    """+1 where ``decision >= 0``, else -1 (also where the score is NaN: an outlier)."""
     return np.where(decision >= 0, 1, -1)
 
 
@@ -98,6 +94,8 @@ class BaseAutoencoder(
     ``_fit_outlier_score(X, y, seed, keep)``      learn the score; rows' scores (None)
     ``_fit_offset(X, y, scores)``                 ``offset_`` (contamination quantile)
     ``_score_samples(X, y)``                      scores of checked rows (-sample loss)
+    ``_score_module(network)``                    torch module of the score, for ONNX
+    ``_n_condition_columns()``                    condition inputs of the decoder (None)
     ``_draw_prior(n_samples, rng)``               GenerativeMixin's prior (standard normal)
     ============================================  ==========================================
 
@@ -333,6 +331,14 @@ class BaseAutoencoder(
             return float(q1 - 3.0 * (q3 - q1))
         return float(np.percentile(scores, 100.0 * self.contamination))
 
+    def _score_module(self, network):
+        """A torch module from standardised rows to ``score_samples`` (ONNX export)."""
+        return NegatedLoss(self._sample_loss, network)
+
+    def _n_condition_columns(self):
+        """Columns of the conditions the decoder takes besides codes; None for none."""
+        return None
+
     def _score_samples(self, X, y=None):
         """Scores of checked rows ``X``: minus each row's ``_sample_loss``."""
         # Negated in place: on 10^7 rows each copy of the scores is 76 MB.
@@ -558,10 +564,9 @@ class BaseAutoencoder(
                                        0 if X_val is None else X_val.shape[0])
         module = self._new_or_copied_module(X.shape[1], seed, warm)
         group.broadcast_module(module)
-        # Noise, posterior samples and prior draws during training come from
-        # this fit's own generator, never torch's global one, so fits in
-        # parallel threads are each what they would be alone (and the ranks
-        # of a data-parallel fit draw different noise).
+        # Draws in training come from the fit's own generator, never torch's
+        # global one: fits in parallel threads are each what they would be
+        # alone, and the ranks of a data-parallel fit draw different noise.
         self._train_generator = make_generator(
             (seed * 2654435761 + 1 + group.rank) % (2**63 - 1), device)
         with denormals_flushed(device.type == "cpu"), intra_op_threads(

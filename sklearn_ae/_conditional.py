@@ -249,6 +249,10 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
             )
 
     # -- the model --------------------------------------------------------
+    def _n_condition_columns(self):
+        # One-hot rows of the classes, or the standardised condition rows.
+        return len(self.classes_) if self.classes_ is not None else len(self.condition_mean_)
+
     def _check_distributed(self, X):
         # Every rank must see the same classes of y.
         self._group.check_inputs(X, self.classes_)

@@ -34,7 +34,7 @@ _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstructio
         all training rows. 0 trains once. Not applied to warm-started fits."""
 
 
-@fill_doc
+@fill_doc(extra={"isolation_score": _ISOLATION_DOC})
 class OutlierAutoencoder(Autoencoder):
 
     """Autoencoder outlier detector: reconstruction error and an isolation forest.
@@ -64,7 +64,7 @@ class OutlierAutoencoder(Autoencoder):
     Parameters
     ----------
 {common_parameters}
-%(outlier)s
+{isolation_score}
 
     Attributes
     ----------
@@ -178,6 +178,3 @@ class OutlierAutoencoder(Autoencoder):
             outlier_score=outlier_score,
             refit_fraction=refit_fraction,
         )
-
-
-OutlierAutoencoder.__doc__ = OutlierAutoencoder.__doc__.replace("%(outlier)s", _ISOLATION_DOC)

@@ -170,7 +170,7 @@ def _parameters_for(cls):
     return "\n".join(lines)
 
 
-def fill_doc(cls):
+def fill_doc(cls=None, *, extra=None):
     """Put the shared parameter and attribute docs into ``cls.__doc__``.
 
     Parameters
@@ -178,13 +178,22 @@ def fill_doc(cls):
     cls : type
         An estimator class whose docstring holds ``{common_parameters}`` and
         ``{common_attributes}``.
+    extra : dict of str to str, optional
+        More text to put in place of ``{name}`` marks, by name (a variant's
+        own shared paragraphs). Used as ``@fill_doc(extra={...})``.
 
     Returns
     -------
     cls : type
-        The same class, its docstring completed.
+        The same class, its docstring completed (or, when ``cls`` is None, a
+        decorator that does so).
     """
-    cls.__doc__ = cls.__doc__.replace("{common_parameters}", _parameters_for(cls)).replace(
+    if cls is None:
+        return lambda klass: fill_doc(klass, extra=extra)
+    doc = cls.__doc__.replace("{common_parameters}", _parameters_for(cls)).replace(
         "{common_attributes}", COMMON_ATTRIBUTES
     )
+    for name, text in (extra or {}).items():
+        doc = doc.replace("{" + name + "}", text)
+    cls.__doc__ = doc
     return cls

@@ -9,7 +9,6 @@ no Python training code, no torch.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import warnings
 
@@ -36,37 +35,12 @@ class _Graph(torch.nn.Module):
         self.module = _cpu_copy(estimator.module_)
         self.register_buffer("mean", _buffer(estimator.mean_))
         self.register_buffer("scale", _buffer(estimator.scale_))
-        self.combined = getattr(estimator, "outlier_score_", None) == "combined"
-        if method == "score_samples" and self.combined:
-            self._combined_buffers(estimator)
         if method == "score_samples":
+            self.score = estimator._score_module(self.module)
             # One eager call first, so that what a score computes once and
             # caches (the VAE's fixed draws) is a constant in the graph.
             with torch.no_grad():
-                estimator._sample_loss(self.module, torch.zeros(1, estimator.n_features_in_), None)
-
-    def _combined_buffers(self, est):
-        for name in ("error_scale_", "input_center_", "code_mean_", "code_scale_",
-                     "score_center_", "score_scale_"):
-            self.register_buffer(name.rstrip("_"), _buffer(getattr(est, name)))
-        gmm = est.code_density_
-        self.has_density = gmm is not None
-        if self.has_density:
-            # log N(z; mu_k, Sigma_k) = sum log diag(L_k) - |(z - mu_k) L_k|^2 / 2
-            # - d/2 log(2 pi), with L_k the Cholesky factor of the precision,
-            # as GaussianMixture.score_samples computes it.
-            self.register_buffer("gmm_means", _buffer(gmm.means_))
-            self.register_buffer("gmm_prec_chol", _buffer(gmm.precisions_cholesky_))
-            log_det = np.log(np.diagonal(gmm.precisions_cholesky_, axis1=1, axis2=2)).sum(1)
-            constant = np.log(gmm.weights_) + log_det - 0.5 * gmm.means_.shape[1] * math.log(
-                2 * math.pi)
-            self.register_buffer("gmm_constant", _buffer(constant))
-
-    def _density(self, Z):
-        z = (Z - self.code_mean) / self.code_scale
-        diff = z[:, None, :] - self.gmm_means[None]  # (n, k, d)
-        y = torch.einsum("nkd,kde->nke", diff, self.gmm_prec_chol)
-        return torch.logsumexp(self.gmm_constant - 0.5 * y.square().sum(-1), dim=1)
+                self.score(torch.zeros(1, estimator.n_features_in_))
 
     def forward(self, X, conditions=None):
         est = self.estimator
@@ -75,14 +49,7 @@ class _Graph(torch.nn.Module):
         A = (X - self.mean) / self.scale
         if self.method == "transform":
             return est._encode_batch(self.module, A, None)
-        if not self.combined:
-            return -est._sample_loss(self.module, A, None)
-        Z = est._encode_batch(self.module, A, None)
-        error = ((est._decode_batch(self.module, Z, None) - A).square() / self.error_scale).mean(1)
-        distance = (A - self.input_center).square().mean(1)
-        density = self._density(Z) if self.has_density else torch.zeros_like(error)
-        parts = torch.stack([error, -density, distance], dim=1)
-        return -((parts - self.score_center) / self.score_scale).sum(1)
+        return self.score(A)
 
 
 def _cpu_copy(module):
@@ -156,14 +123,6 @@ def _check_exportable(estimator, method):
     check_is_fitted(estimator)
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
-    if method == "score_samples" and getattr(estimator, "outlier_score_", None) == "isolation":
-        # Its forest walk has no exporter-supported form yet; the network's
-        # methods export as usual.
-        raise ValueError(
-            "score_samples with outlier_score='isolation' cannot be exported to ONNX "
-            "(it walks an isolation forest); export 'transform' or "
-            "'inverse_transform', or fit with outlier_score='combined' or "
-            "'reconstruction' to export the score.")
 
 
 def _example_inputs(estimator, method):
@@ -171,9 +130,8 @@ def _example_inputs(estimator, method):
     rows = torch.export.Dim("rows", min=1)
     width = estimator.n_components_ if method == "inverse_transform" else estimator.n_features_in_
     inputs, names, shapes = (torch.zeros(2, width),), ["X"], [{0: rows}]
-    if method == "inverse_transform" and hasattr(estimator, "_encode_condition"):
-        n_conditions = (len(estimator.classes_) if estimator.classes_ is not None
-                        else len(estimator.condition_mean_))
+    n_conditions = estimator._n_condition_columns()
+    if method == "inverse_transform" and n_conditions is not None:
         inputs += (torch.zeros(2, n_conditions),)
         names.append("conditions")
         shapes.append({0: rows})

@@ -23,6 +23,8 @@ from __future__ import annotations
 import warnings
 from numbers import Real
 
+import math
+
 import numpy as np
 import torch
 from sklearn.ensemble import IsolationForest
@@ -161,6 +163,68 @@ def forest_scores(X, forest):
     return out
 
 
+def scaled_error(decoded, A, error_scale):
+    """Each row's mean squared error, each feature in units of ``error_scale``."""
+    return ((decoded - A).square() / error_scale).mean(1)
+
+
+def distance_from(A, center):
+    """Each row's mean squared distance from ``center``, in the network's units."""
+    return (A - center).square().mean(1)
+
+
+def combine(parts, center, scale):
+    """Combined score from raw parts (numpy or torch): minus their robust z-scores' sum."""
+    return -((parts - center) / scale).sum(1)
+
+
+def _as_buffer(value):
+    return torch.as_tensor(np.asarray(value), dtype=torch.float32)
+
+
+class CombinedScore(torch.nn.Module):
+    """The combined score of standardised rows as one float32 torch module.
+
+    What :func:`~sklearn_ae.to_onnx` exports: the same parts and units as
+    :meth:`OutlierScoreMixin._score_parts`, with the code density (a
+    Gaussian mixture) written in torch as
+    :meth:`~sklearn.mixture.GaussianMixture.score_samples` computes it.
+    """
+
+    _ATTRIBUTES = ("error_scale_", "input_center_", "code_mean_", "code_scale_",
+                   "score_center_", "score_scale_")
+
+    def __init__(self, network, fitted):
+        super().__init__()
+        self.network = network
+        for name in self._ATTRIBUTES:
+            self.register_buffer(name.rstrip("_"), _as_buffer(getattr(fitted, name)))
+        gmm = fitted.code_density_
+        self.has_density = gmm is not None  # None after a fit on a single row
+        if self.has_density:
+            # log N(z; mu_k, Sigma_k) = sum log diag(L_k) - |(z - mu_k) L_k|^2 / 2
+            # - d/2 log(2 pi), with L_k the Cholesky factor of the precision.
+            self.register_buffer("gmm_means", _as_buffer(gmm.means_))
+            self.register_buffer("gmm_prec_chol", _as_buffer(gmm.precisions_cholesky_))
+            log_det = np.log(np.diagonal(gmm.precisions_cholesky_, axis1=1, axis2=2)).sum(1)
+            constant = np.log(gmm.weights_) + log_det - 0.5 * gmm.means_.shape[1] * math.log(
+                2 * math.pi)
+            self.register_buffer("gmm_constant", _as_buffer(constant))
+
+    def _density(self, Z):
+        z = (Z - self.code_mean) / self.code_scale
+        diff = z[:, None, :] - self.gmm_means[None]  # (n, k, d)
+        y = torch.einsum("nkd,kde->nke", diff, self.gmm_prec_chol)
+        return torch.logsumexp(self.gmm_constant - 0.5 * y.square().sum(-1), dim=1)
+
+    def forward(self, A):
+        Z = self.network.encode(A)
+        error = scaled_error(self.network.decode(Z), A, self.error_scale)
+        density = self._density(Z) if self.has_density else torch.zeros_like(error)
+        parts = torch.stack([error, -density, distance_from(A, self.input_center)], dim=1)
+        return combine(parts, self.score_center, self.score_scale)
+
+
 class OutlierScoreMixin:
     """The combined outlier score and the refit, for an autoencoder estimator."""
 
@@ -277,6 +341,19 @@ class OutlierScoreMixin:
         self.score_scale_ = np.where(spread > 1e-12, spread, 1.0)
         return self._combine(parts)
 
+    def _score_module(self, network):
+        if self.outlier_score_ == "combined":
+            return CombinedScore(network, self)
+        if self.outlier_score_ == "isolation":
+            # Its forest walk has no exporter-supported form yet; the
+            # network's methods export as usual.
+            raise ValueError(
+                "score_samples with outlier_score='isolation' cannot be exported to ONNX "
+                "(it walks an isolation forest); export 'transform' or "
+                "'inverse_transform', or fit with outlier_score='combined' or "
+                "'reconstruction' to export the score.")
+        return super()._score_module(network)
+
     def _score_samples(self, X, y=None):
         if self.outlier_score_ == "combined":
             return self._combine(self._score_parts(X))
@@ -317,16 +394,16 @@ class OutlierScoreMixin:
     def _scaled_errors(self, X):
         """Each row's mean squared error, each feature in units of ``error_scale_``."""
 
-        def fn(module, A, y):
+        def row_errors(module, A, y):
             return self._codes_and_errors(module, A, y)[1][:, None]
 
-        return self._over_chunks(fn, X)[:, 0]
+        return self._over_chunks(row_errors, X)[:, 0]
 
     def _codes_and_errors(self, module, A, y):
         """A batch's codes and scaled errors: the part both scores share."""
         Z = self._encode_batch(module, A, y)
         scale = torch.as_tensor(self.error_scale_, dtype=A.dtype, device=A.device)
-        return Z, ((self._decode_batch(module, Z, y) - A).square() / scale).mean(1)
+        return Z, scaled_error(self._decode_batch(module, Z, y), A, scale)
 
     def _fit_forest(self, X, seed):
         """Grow the isolation forest on ``X``: its trees become fitted arrays."""
@@ -340,26 +417,25 @@ class OutlierScoreMixin:
     def _feature_errors(self, X):
         """Mean squared reconstruction error of each standardised feature over ``X``."""
 
-        def fn(module, A, y):
+        def feature_error_sums(module, A, y):
             Z = self._encode_batch(module, A, y)
             return (self._decode_batch(module, Z, y) - A).square().sum(0, keepdim=True)
 
         # One row of sums per chunk: never an (n_samples, n_features) array.
-        return self._over_chunks(fn, X).sum(axis=0) / X.shape[0]
+        return self._over_chunks(feature_error_sums, X).sum(axis=0) / X.shape[0]
 
     def _score_parts(self, X):
         """The three raw parts of the combined score, one column each."""
 
-        def fn(module, A, y):
+        def score_parts(module, A, y):
             Z, error = self._codes_and_errors(module, A, y)
             # Distance in the units the network sees: with standardize=True each
             # feature's spread, else the raw units (pixels), so that rarely
             # inked pixels are not weighted up.
             center = torch.as_tensor(self.input_center_, dtype=A.dtype, device=A.device)
-            distance = (A - center).square().mean(1, keepdim=True)
-            return torch.cat([Z, error[:, None], distance], dim=1)
+            return torch.cat([Z, error[:, None], distance_from(A, center)[:, None]], dim=1)
 
-        out = self._over_chunks(fn, X)
+        out = self._over_chunks(score_parts, X)
         Z, error, distance = out[:, :-2], out[:, -2], out[:, -1]
         density = np.zeros(len(Z))
         if self.code_density_ is not None:  # None after a fit on a single row
@@ -374,4 +450,4 @@ class OutlierScoreMixin:
 
     def _combine(self, parts):
         """Combined score from the raw parts: minus the sum of their robust z-scores."""
-        return -((parts - self.score_center_) / self.score_scale_).sum(axis=1)
+        return combine(parts, self.score_center_, self.score_scale_)

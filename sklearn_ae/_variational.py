@@ -57,14 +57,14 @@ class _VariationalBase(BaseAutoencoder):
                 f"standardize={self.standardize})."
             )
 
-    def _objective(self, module, X, y):
+    def _per_row_negative_elbo(self, module, X, y):
         # Per feature, so learning rates and tol mean what they mean for the
         # other estimators whatever the width of X.
         return module.negative_elbo(
             X, y, beta=self.beta, generator=self._train_generator) / X.shape[1]
 
     def _loss(self, module, X, y):
-        return self._objective(module, X, y).mean()
+        return self._per_row_negative_elbo(module, X, y).mean()
 
     def _validation_loss(self, module, X, y):
         # One fixed draw: the same noise every epoch, so epochs compare.

@@ -814,3 +814,21 @@ def mmd(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return torch.exp(-gamma * torch.cdist(u, v).pow(2)).mean()
 
     return k(a, a) + k(b, b) - 2 * k(a, b)
+
+
+class NegatedLoss(nn.Module):
+    """``-loss(network, X, None)`` as a module: a score of rows, higher is more normal.
+
+    Parameters
+    ----------
+    loss : callable
+        ``loss(network, X, y)``, one value per row.
+    network : torch.nn.Module
+    """
+
+    def __init__(self, loss, network):
+        super().__init__()
+        self.loss, self.network = loss, network
+
+    def forward(self, X):
+        return -self.loss(self.network, X, None)

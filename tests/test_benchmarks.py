@@ -10,6 +10,10 @@ import pytest
 
 pytest.importorskip("matplotlib", reason="benchmarks draw their figures with matplotlib")
 harness = importlib.import_module("benchmarks._harness")
+BENCHMARKS = importlib.import_module("benchmarks.__main__").BENCHMARKS
+# Tools beside the measurements: the report rebuilds pages from tables, fetch
+# downloads data (tested below without the network).
+NOT_MEASUREMENTS = {"report", "fetch"}
 
 needs_data = pytest.mark.skipif(
     not (harness.DATA / "mnist.npz").exists(),
@@ -18,7 +22,7 @@ needs_data = pytest.mark.skipif(
 
 
 @needs_data
-@pytest.mark.parametrize("name", ["speed", "gpu", "scaling", "dimred", "oneclass", "denoising", "vae", "images", "outliers", "outlier_search", "families", "fit_cost"])
+@pytest.mark.parametrize("name", [name for name in BENCHMARKS if name not in NOT_MEASUREMENTS])
 def test_quick_mode_runs(name, capsys):
     if name in ("outliers", "outlier_search", "families") and not list((harness.DATA / "adbench").glob("*.npz")):
         pytest.skip(f"no ADBench sets in {harness.DATA / 'adbench'} (the outliers benchmark's data)")
