@@ -17,10 +17,10 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._dask import blockwise
-from ._data import FLOAT_DTYPES, apply_chunked, chunk_rows, device_rows
+from ._data import FLOAT_DTYPES, apply_chunked, check_codes, chunk_rows, device_rows
 from ._device import cpu_state, denormals_flushed, forked_rng, intra_op_threads, make_generator
 from ._device import resolve_device, resolve_precision, restore_moments, training_threads
 from ._device import usable_or_cpu
@@ -28,7 +28,7 @@ from ._distributed import current_group
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS, fill_doc  # noqa: F401
 from ._generative import GenerativeMixin
 from ._network import _layer_sizes, hidden_layer_sizes, network_signature, resolve_max_iter
-from ._network import warn_if_unfinished
+from ._network import check_no_bool_counts, divergence_message, warn_if_unfinished
 from ._plan import plan_pass, plan_rows
 from ._scaling import Standardizer, fit_scaling, sample_rows
 from ._training import LoopSettings, TrainingHistory, train, validation_loss_fn
@@ -203,7 +203,7 @@ class BaseAutoencoder(
     _nested_estimators = ()
     # Parameters that shape the network: a warm start keeps the fitted one,
     # so it refuses a change to any of them.
-    _network_params = ("n_components", "hidden_layer_sizes", "activation")
+    _network_params = ("n_components", "hidden_layer_sizes", "activation", "standardize")
     # Whether a constant-rate fit that ends on max_iter while still improving
     # warns. A detector whose epoch budget is one of its measured settings
     # (a longer fit memorises more anomalies) sets it False.
@@ -268,6 +268,7 @@ class BaseAutoencoder(
 
     def _check_params(self):
         """Check what the parameter constraints cannot express; every fit, cold or warm."""
+        check_no_bool_counts(self)
         if not isinstance(self.hidden_layer_sizes, str):
             _layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
 
@@ -377,7 +378,8 @@ class BaseAutoencoder(
         carried over, at ``learning_rate_init`` (no early stopping, no
         schedule). After :meth:`fit` it trains the fitted network further.
         ``offset_`` and the outlier score's statistics are re-learnt from each
-        call's rows. Bad input leaves the model as it was.
+        call's rows. Bad input, or Ctrl-C (KeyboardInterrupt propagates, so a
+        streaming loop stops), leaves the model as after the previous call.
 
         Parameters
         ----------
@@ -391,6 +393,9 @@ class BaseAutoencoder(
         self : object
             The estimator, trained one pass further.
         """
+        # scikit-learn validates parameters on the first partial_fit only; a
+        # set_params between calls must not slip through.
+        self._validate_params()
         return self._unchanged_on_failure(X, y, incremental=True)
 
     def _unchanged_on_failure(self, X, y, incremental):
@@ -432,6 +437,9 @@ class BaseAutoencoder(
         self.precision_ = resolve_precision(self.precision, self.hidden_layer_sizes_, device)
         self.max_iter_ = 1 if incremental else resolve_max_iter(self.max_iter, plan.n_train)
         histories, keep = self._train_stages(X, y, plan, continuing)
+        if incremental and histories[-1].interrupted:
+            # Ctrl-C must stop a streaming loop: the pass is undone.
+            raise KeyboardInterrupt
         self._record_history(histories, continuing, warn=not incremental)
         # offset_ from all training rows, as contamination says.
         train_scores = self._fit_outlier_score(X, y, plan.density_seed, keep)
@@ -447,9 +455,7 @@ class BaseAutoencoder(
 
     def _validate_training_rows(self, X, reset):
         """Training rows checked (and, with ``reset``, recorded): dense float or CSR."""
-        X = validate_data(
-            self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc")
-        )
+        X = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc"))
         # Rows are sliced per batch: CSR makes that cheap.
         return X.tocsr() if sp.issparse(X) else X
 
@@ -520,7 +526,6 @@ class BaseAutoencoder(
                                self._warn_unconverged and self.learning_rate == "constant")
 
     def _scaler(self):
-        """The fitted standardisation, ``mean_`` and ``scale_``."""
         return Standardizer(self.mean_, self.scale_)
 
     def _new_or_copied_module(self, n_features, seed, warm):
@@ -586,12 +591,11 @@ class BaseAutoencoder(
                     generator=torch.Generator().manual_seed(seed), optimizers=optimizers,
                     step_generators=(self._train_generator,), group=group)
             except FloatingPointError as exc:
-                raise FloatingPointError(
-                    f"{type(self).__name__} diverged: {exc}. Lower "
-                    f"learning_rate_init (now {self.learning_rate_init}), or put "
-                    "the features on a common scale (standardize=True, now "
-                    f"{self.standardize})."
-                ) from exc
+                low, high = scaler.feature_range(X, group)
+                largest = float(max(np.max(np.abs(low)), np.max(np.abs(high))))
+                raise FloatingPointError(divergence_message(
+                    type(self).__name__, exc, largest, self.learning_rate_init,
+                    self.standardize)) from exc
             finally:
                 del self._train_generator
                 for hook in hooks:
@@ -619,9 +623,7 @@ class BaseAutoencoder(
 
     def _validate_rows(self, X):
         """Rows to predict on, checked against the fit: dense float or CSR."""
-        X = validate_data(
-            self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc")
-        )
+        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc"))
         return X.tocsr() if sp.issparse(X) else X
 
     def _public_scores(self, X, y=None):
@@ -673,14 +675,7 @@ class BaseAutoencoder(
     def _check_codes(self, X):
         """Validated codes for ``inverse_transform``: float, ``n_components_`` wide."""
         check_is_fitted(self)
-        Z = check_array(X, dtype=FLOAT_DTYPES)
-        if Z.shape[1] != self.n_components_:
-            raise ValueError(
-                f"X has {Z.shape[1]} features, but {type(self).__name__}."
-                f"inverse_transform is expecting {self.n_components_} features "
-                "(n_components_) as input."
-            )
-        return Z
+        return check_codes(X, self.n_components_, type(self).__name__)
 
     def _decode(self, Z, y=None):
         """Decode codes ``Z`` (float64 array) to rows in X's units."""
@@ -817,7 +812,10 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         X = self._validate_rows(X)
-        return float(-np.mean(self._over_chunks(self._sample_loss, X)))
+        losses = self._over_chunks(self._sample_loss, X)
+        # A row too extreme to compute (NaN loss) has the worst loss there is,
+        # as score_samples says -inf for it.
+        return float(-np.mean(np.where(np.isnan(losses), np.inf, losses)))
 
     # ------------------------------------------------------------------
     # scikit-learn plumbing

@@ -192,7 +192,13 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
     def _encode_condition(self, y, n_samples, broadcast=False):
         """float32 condition rows (one-hot or standardised) for ``n_samples`` rows."""
         if self.classes_ is None:
-            conditions = check_array(np.asarray(y, dtype=float).reshape(-1, len(self.condition_mean_))
+            width = len(self.condition_mean_)
+            if np.ndim(y) < 2 and np.size(y) % width:
+                raise ValueError(
+                    f"y has {np.size(y)} condition value(s), but {type(self).__name__} was "
+                    f"fitted with {width} condition columns: pass one row of {width} values "
+                    "(or one row per sample).")
+            conditions = check_array(np.asarray(y, dtype=float).reshape(-1, width)
                                      if np.ndim(y) < 2 else y, dtype=FLOAT_DTYPES, input_name="y")
             if conditions.shape[1] != len(self.condition_mean_):
                 raise ValueError(

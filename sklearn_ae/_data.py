@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn.utils.validation import check_array
 
 from ._streaming import StreamedRows
 
@@ -21,6 +22,7 @@ __all__ = [
     "StreamPart",
     "apply_chunked",
     "as_tensor",
+    "check_codes",
     "chunk_rows",
     "device_rows",
     "training_tensor",
@@ -31,6 +33,17 @@ FLOAT_DTYPES = (np.float64, np.float32)
 # Inference runs in chunks of about this many float32 values per layer
 # (16 MiB), so transform on a million rows never holds them all on the device.
 _INFERENCE_BUDGET = 1 << 22
+
+
+def check_codes(X, n_components, name):
+    """Codes for ``inverse_transform`` checked: a float array ``n_components`` wide."""
+    Z = check_array(X, dtype=FLOAT_DTYPES)
+    if Z.shape[1] != n_components:
+        raise ValueError(
+            f"X has {Z.shape[1]} features, but {name}.inverse_transform is expecting "
+            f"{n_components} features (n_components_) as input."
+        )
+    return Z
 
 
 def chunk_rows(widest):

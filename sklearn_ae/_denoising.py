@@ -11,6 +11,20 @@ from ._base import BaseAutoencoder, fill_doc
 from .nn import MLPAutoencoder, corrupt
 
 
+# Beyond this noise standard deviation, squared errors of noisy rows leave
+# float32's range (about 3.4e38) once summed over features.
+_LARGEST_NOISE = 1e16
+
+
+def _is_interval(pair):
+    """Whether ``pair`` is two real numbers, the first below the second."""
+    try:
+        low, high = (float(v) for v in pair)
+    except (TypeError, ValueError):
+        return False
+    return low < high
+
+
 @fill_doc
 class DenoisingAutoencoder(BaseAutoencoder):
     """Autoencoder trained to rebuild clean rows from corrupted ones.
@@ -143,10 +157,15 @@ class DenoisingAutoencoder(BaseAutoencoder):
                 f"noise_level is a share of entries for noise={self.noise!r} and "
                 f"must be at most 1, got {self.noise_level}."
             )
-        if self.clip is not None and not (
-            len(self.clip) == 2 and float(self.clip[0]) < float(self.clip[1])
-        ):
-            raise ValueError(f"clip must be a pair (low, high) with low < high, got {self.clip!r}.")
+        if self.noise == "gaussian" and self.noise_level > _LARGEST_NOISE:
+            raise ValueError(
+                f"noise_level={self.noise_level:g} is too large: noisy rows would overflow "
+                "float32, the network's precision. Give the noise's standard deviation "
+                "in the units the network sees (standardised with standardize=True), "
+                "e.g. 0.1 to 1.")
+        if self.clip is not None and not _is_interval(self.clip):
+            raise ValueError(
+                f"clip must be a pair of numbers (low, high) with low < high, got {self.clip!r}.")
 
     def _build_module(self, n_features):
         return MLPAutoencoder(

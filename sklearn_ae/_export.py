@@ -9,6 +9,7 @@ no Python training code, no torch.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import warnings
 
@@ -49,7 +50,9 @@ class _Graph(torch.nn.Module):
         A = (X - self.mean) / self.scale
         if self.method == "transform":
             return est._encode_batch(self.module, A, None)
-        return self.score(A)
+        score = self.score(A)
+        # As score_samples: a row too extreme to compute is -inf, never NaN.
+        return torch.where(torch.isnan(score), torch.full_like(score, -math.inf), score)
 
 
 def _cpu_copy(module):
@@ -120,6 +123,12 @@ def _check_exportable(estimator, method):
         raise ImportError(
             "to_onnx needs onnx and onnxscript: pip install 'sklearn_ae[onnx]'."
         ) from exc
+    from ._base import BaseAutoencoder
+
+    if not isinstance(estimator, BaseAutoencoder):
+        raise TypeError(
+            f"to_onnx takes an estimator of sklearn_ae, got {type(estimator).__name__}; "
+            "for scikit-learn's own estimators use skl2onnx.")
     check_is_fitted(estimator)
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")

@@ -11,8 +11,16 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval
 
-__all__ = ["hidden_layer_sizes", "network_signature", "resolve_max_iter", "warn_if_unfinished"]
+__all__ = [
+    "check_no_bool_counts",
+    "divergence_message",
+    "hidden_layer_sizes",
+    "network_signature",
+    "resolve_max_iter",
+    "warn_if_unfinished",
+]
 
 # max_iter="auto": epochs enough to pass this many rows through the network.
 # Chosen on MNIST (rows 0-50000 to train, 50000-60000 to judge): with the
@@ -58,7 +66,9 @@ def network_signature(params, fitted, how):
     network = {name: _comparable(value) for name, value in params.items()}
     if fitted is None:
         return network
-    changed = [k for k, v in network.items() if v != fitted.get(k)]
+    # Keys absent from the fitted signature (a model saved before they were
+    # checked) are not compared.
+    changed = [k for k, v in network.items() if k in fitted and v != fitted[k]]
     if changed:
         raise ValueError(
             f"{how} trains the fitted network further, but "
@@ -91,3 +101,39 @@ def warn_if_unfinished(history, name, n_iter, max_iter, constant_rate):
             ConvergenceWarning,
             stacklevel=6,
         )
+
+
+def check_no_bool_counts(estimator):
+    """Refuse True or False where a parameter counts something (an int is asked).
+
+    ``bool`` is an ``Integral`` to Python, so the constraints alone would
+    take ``n_components=True`` as 1.
+    """
+    for name, constraints in estimator._parameter_constraints.items():
+        counts = any(isinstance(c, Interval) and c.type is Integral for c in constraints)
+        value = getattr(estimator, name, None)
+        if counts and "boolean" not in constraints and isinstance(value, (bool, np.bool_)):
+            raise ValueError(
+                f"{name} must be an int, not a boolean; got {name}={value!r}.")
+
+
+# Inputs beyond this magnitude (in the network's units) overflow float32 once
+# squared and summed: a fit on them fails whatever the learning rate.
+_LARGEST_INPUT = 1e15
+
+
+def divergence_message(name, error, largest, learning_rate_init, standardize):
+    """What to change after a fit diverged: the scale of X, or the learning rate.
+
+    ``largest``: the largest magnitude of the network's inputs (X after the
+    standardisation, if any).
+    """
+    if largest > _LARGEST_INPUT:
+        return (
+            f"{name} diverged: {error}. X reaches {largest:.3g} in the network's units "
+            f"(standardize={standardize}), beyond what float32, the network's precision, "
+            "can square and sum: rescale X to a smaller range"
+            + (" or set standardize=True." if not standardize else "."))
+    return (
+        f"{name} diverged: {error}. Lower learning_rate_init (now {learning_rate_init}), "
+        f"or put the features on a common scale (standardize=True, now {standardize}).")

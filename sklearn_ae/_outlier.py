@@ -124,7 +124,9 @@ def grow_forest(X, seed):
     return {"forest_left_": left, "forest_right_": right, "forest_feature_": feature,
             "forest_threshold_": threshold, "forest_leaf_": leaf,
             "forest_depth_": int(max(tree.max_depth for tree in trees)),
-            "forest_norm_": float(_average_path_length(forest.max_samples_))}
+            # c(1) = 0: a forest grown on one row isolates nothing, and every
+            # row scores 2 ** 0 (c(n) >= 1 from two rows on, unchanged).
+            "forest_norm_": float(max(_average_path_length(forest.max_samples_), 1.0))}
 
 
 def _path_lengths(A, forest, trees):
