@@ -118,6 +118,13 @@ class _Decoder:
     def __init__(self, tensors, nested=()):
         self.tensors = tensors
         self.nested = set(nested)
+        self.used = set()  # the tensors' names the document refers to
+
+    def tensor(self, key):
+        if key not in self.tensors:
+            raise ValueError(f"the document names a tensor {key!r} the file lacks")
+        self.used.add(key)
+        return self.tensors[key]
 
     def __call__(self, value):
         if isinstance(value, list):
@@ -139,8 +146,8 @@ class _Decoder:
 
     def _module(self, value):
         prefix = value["__module__"] + "/"
-        return _PendingModule({k[len(prefix):]: t for k, t in self.tensors.items()
-                               if k.startswith(prefix)})
+        weights = {k[len(prefix):]: self.tensor(k) for k in self.tensors if k.startswith(prefix)}
+        return _PendingModule(weights)
 
     def _estimator(self, value):
         name = value["__estimator__"]
@@ -155,8 +162,8 @@ class _Decoder:
 
     _DECODERS = {
         "__device__": lambda self, v: torch.device(v["__device__"]),
-        "__tensor__": lambda self, v: self.tensors[v["__tensor__"]],
-        "__ndarray__": lambda self, v: self.tensors[v["__ndarray__"]].numpy().astype(
+        "__tensor__": lambda self, v: self.tensor(v["__tensor__"]),
+        "__ndarray__": lambda self, v: self.tensor(v["__ndarray__"]).numpy().astype(
             np.dtype(v["dtype"]), copy=False),
         "__ndarray_list__": _ndarray_list,
         "__tuple__": lambda self, v: tuple(self(x) for x in v["__tuple__"]),
@@ -302,9 +309,27 @@ def _read_document(path):
             f"{path!r} does not match the checksum written with it: the file was "
             "modified or damaged after it was saved."
         )
-    document = json.loads(header)
+    try:
+        document = json.loads(header)
+    except ValueError as exc:
+        raise ValueError(f"{path!r} holds a model description that is not JSON: {exc}") from exc
+    if not isinstance(document, dict) or not all(
+            isinstance(document.get(k), kind) for k, kind in _DOCUMENT_FIELDS.items()):
+        raise ValueError(
+            f"{path!r} is not a valid model file: its description must be a JSON object "
+            f"with {', '.join(f'{k} ({kind.__name__})' for k, kind in _DOCUMENT_FIELDS.items())}.")
     _check_format(path, document)
     return document, tensors
+
+
+# The fields of a model file's description, and their JSON types.
+_DOCUMENT_FIELDS = {"format": str, "format_version": int, "sklearn_ae_version": str,
+                    "class": str, "params": dict, "state": dict}
+
+# Fitted attributes every model has; the network and the arrays are checked
+# against n_features_in_.
+_REQUIRED_STATE = ("module_", "n_features_in_", "n_components_", "mean_", "scale_", "offset_",
+                   "device_")
 
 
 def _check_format(path, document):
@@ -325,22 +350,66 @@ def _check_format(path, document):
 
 def _restore(cls, document, tensors, device):
     """An estimator of class ``cls`` from a checked document and its tensors."""
-    from ._device import forked_rng, resolve_device, usable_or_cpu
+    from ._device import resolve_device, usable_or_cpu
 
     decode = _Decoder(tensors, cls._nested_estimators)
-    estimator = cls(**{k: decode(v) for k, v in document["params"].items()})
-    pending = {}
-    for name, value in document["state"].items():
-        value = decode(value)
-        if isinstance(value, _PendingModule):
-            pending[name] = value
-        else:
+    try:
+        estimator = cls(**{k: decode(v) for k, v in document["params"].items()})
+        estimator._validate_params()
+        state = {name: decode(value) for name, value in document["state"].items()}
+        _check_state(cls, state, set(tensors) - decode.used)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ValueError(f"the file is not a valid {cls.__name__} model: {exc}") from exc
+    pending = {k: v for k, v in state.items() if isinstance(v, _PendingModule)}
+    for name, value in state.items():
+        if name not in pending:
             setattr(estimator, name, value)
     target = usable_or_cpu(estimator.device_) if device is None else resolve_device(device)
     for name, value in pending.items():
-        with forked_rng(0):
-            module = estimator._build_module(estimator.n_features_in_)
-        module.load_state_dict(value.state_dict, strict=True)
-        setattr(estimator, name, module.to(target))
+        setattr(estimator, name, _rebuild_module(estimator, value).to(target))
     estimator.device_ = target
     return estimator
+
+
+def _check_state(cls, state, unused):
+    """Refuse fitted state that is not what ``cls`` fits: one clear error."""
+    missing = [k for k in _REQUIRED_STATE if k not in state]
+    if missing:
+        raise ValueError(f"fitted attributes {missing} are missing")
+    shadowing = [k for k in state if not k.isidentifier() or hasattr(cls, k)]
+    if shadowing:
+        raise ValueError(f"state keys {shadowing} are not fitted attributes of {cls.__name__}")
+    n_features = state["n_features_in_"]
+    if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
+        raise ValueError(f"n_features_in_ must be a positive int, got {n_features!r}")
+    for name in ("mean_", "scale_"):
+        value = state[name]
+        if not (isinstance(value, np.ndarray) and value.dtype.kind == "f"
+                and value.shape == (n_features,) and np.all(np.isfinite(value))):
+            raise ValueError(f"{name} must be {n_features} finite floats, got {value!r:.80}")
+    if not (isinstance(state["offset_"], (int, float)) and np.isfinite(state["offset_"])):
+        raise ValueError(f"offset_ must be a finite number, got {state['offset_']!r}")
+    if not isinstance(state["module_"], _PendingModule):
+        raise ValueError("module_ must be the network's weights")
+    if unused:
+        raise ValueError(f"tensors {sorted(unused)[:5]} belong to no fitted attribute")
+
+
+def _rebuild_module(estimator, weights):
+    """The estimator's network, built afresh and loaded with ``weights`` (all finite)."""
+    from ._device import forked_rng
+
+    bad = [k for k, t in weights.state_dict.items()
+           if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise ValueError(f"the file is not a valid model: weights {bad[:5]} are not finite")
+    with forked_rng(0):
+        module = estimator._build_module(estimator.n_features_in_)
+    try:
+        module.load_state_dict(weights.state_dict, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise ValueError(
+            f"the file is not a valid {type(estimator).__name__} model: its weights do not "
+            f"fit the network its parameters build ({' '.join(first[:3])})") from exc
+    return module

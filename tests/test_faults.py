@@ -143,3 +143,78 @@ def test_divergence_from_the_scale_of_x_names_the_scale():
     with pytest.raises(FloatingPointError, match="X reaches .* rescale X") as info:
         ConvolutionalAutoencoder(max_iter=2, random_state=0).fit(X)
     assert "learning_rate_init" not in str(info.value)
+
+
+# -- load: the whole file checked against the class -------------------------
+def _forge(path, change_document=None, change_tensors=None, header=None):
+    """Rewrite a saved model with a changed description or tensors and a valid checksum."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from sklearn_ae._persistence import _METADATA_KEY, _checksum
+
+    with safe_open(path, framework="pt") as handle:
+        tensors = {k: handle.get_tensor(k) for k in handle.keys()}
+        document = json.loads(handle.metadata()[_METADATA_KEY])
+    if change_document:
+        change_document(document)
+    if change_tensors:
+        change_tensors(tensors)
+    header = json.dumps(document, sort_keys=True) if header is None else header(document)
+    save_file(tensors, path, metadata={_METADATA_KEY: header,
+                                       "checksum": _checksum(tensors, header)})
+    return path
+
+
+def _first_weight(tensors):
+    return next(k for k in sorted(tensors) if k.startswith("module_/") and "weight" in k)
+
+
+def _nan_weights(tensors):
+    key = _first_weight(tensors)
+    tensors[key] = torch_full_like(tensors[key], float("nan"))
+
+
+def torch_full_like(t, value):
+    import torch
+
+    return torch.full_like(t, value)
+
+
+def _reshaped(tensors):
+    key = _first_weight(tensors)
+    tensors[key] = tensors[key][:-1].clone()
+
+
+@pytest.mark.parametrize("case, change_document, change_tensors, header, message", [
+    ("missing module_", lambda d: d["state"].pop("module_"), None, None,
+     "not a valid Autoencoder model: fitted attributes \\['module_'\\] are missing"),
+    ("missing state key", lambda d: d["state"].pop("mean_"), None, None,
+     "fitted attributes \\['mean_'\\] are missing"),
+    ("NaN weights", None, _nan_weights, None, "are not finite"),
+    ("ndarray as text", lambda d: d["state"].update(mean_="[0.0, 1.0]"), None, None,
+     "mean_ must be 16 finite floats"),
+    ("key shadows a method", lambda d: d["state"].update(transform=1.0), None, None,
+     "\\['transform'\\] are not fitted attributes"),
+    ("relabelled class", lambda d: d.update({"class": "VariationalAutoencoder"}), None, None,
+     "not a valid VariationalAutoencoder model: .*unexpected keyword argument"),
+    ("extra tensor", None, lambda t: t.update(extra=t[_first_weight(t)].clone()), None,
+     "belong to no fitted attribute"),
+    ("missing tensor", None, lambda t: t.pop(sorted(k for k in t if k.startswith("mean"))[0]),
+     None, "names a tensor .* the file lacks"),
+    ("reshaped tensor", None, _reshaped, None, "weights do not fit"),
+    ("non-object JSON", None, None, lambda d: "[1, 2]", "must be a JSON object"),
+    ("cut JSON", None, None, lambda d: __import__("json").dumps(d)[:-40], "is not JSON"),
+])
+def test_load_refuses_a_file_whose_structure_is_wrong(
+        tmp_path, case, change_document, change_tensors, header, message):
+    from sklearn_ae import load, save
+
+    X = _rows(120, 16)
+    model = Autoencoder(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X)
+    path = _forge(save(model, tmp_path / "m.safetensors"), change_document, change_tensors,
+                  header)
+    with pytest.raises(ValueError, match=message):
+        load(path)
