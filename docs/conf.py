@@ -80,6 +80,7 @@ API_SECTIONS = {
                    "VariationalAutoencoder", "ConvolutionalAutoencoder",
                    "ConditionalAutoencoder", "AdversarialAutoencoder", "BaseAutoencoder"],
     "Saving, loading and serving": ["save", "load", "to_onnx"],
+    "Interoperability": ["pyod.PyODDetector"],
     "Utilities": ["utils.all_estimators"],
     "Torch modules and losses (sklearn_ae.nn)": [
         f"nn.{name}" for name in sklearn_ae.nn.__all__ if name != "ACTIVATIONS"],
@@ -123,6 +124,31 @@ def _write_api_pages():
             text = "\n".join(lines) + "\n"
             if not page.exists() or page.read_text() != text:
                 page.write_text(text)
+    _write_summaries(out)
+
+
+def _summary(name):
+    """The first line of a public object's docstring."""
+    import importlib
+    import inspect
+
+    module_name, _, attr = f"sklearn_ae.{name}".rpartition(".")
+    doc = (inspect.getdoc(getattr(importlib.import_module(module_name), attr)) or "").strip()
+    return doc.splitlines()[0] if doc else ""
+
+
+def _write_summaries(out):
+    """One table per API section (name, one-line summary), included by api.rst."""
+    for title, names in API_SECTIONS.items():
+        rows = [".. list-table::", "   :widths: 35 65", ""]
+        for name in names:
+            rows += [f"   * - :doc:`sklearn_ae.{name} <generated/sklearn_ae.{name}>`",
+                     f"     - {_summary(name)}"]
+        slug = title.split(" (")[0].lower().replace(",", "").replace(" ", "_")
+        page = out / f"summary_{slug}.rst.inc"
+        text = "\n".join(rows) + "\n"
+        if not page.exists() or page.read_text() != text:
+            page.write_text(text)
 
 
 import sklearn_ae.nn  # noqa: E402

@@ -16,11 +16,12 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._dask import blockwise
-from ._data import FLOAT_DTYPES, apply_chunked, check_codes, chunk_rows, device_rows
+from ._data import FLOAT_DTYPES, apply_chunked, check_codes, check_columns, chunk_rows
+from ._data import device_rows
 from ._device import cpu_state, denormals_flushed, forked_rng, intra_op_threads, make_generator
 from ._device import resolve_device, resolve_precision, restore_moments, training_threads
 from ._device import usable_or_cpu
@@ -31,6 +32,7 @@ from ._network import _layer_sizes, hidden_layer_sizes, network_signature, resol
 from ._network import check_no_bool_counts, divergence_message, warn_if_unfinished
 from ._plan import plan_pass, plan_rows
 from ._scaling import Standardizer, fit_scaling, sample_rows
+from ._thresholds import contamination_offset
 from ._training import LoopSettings, TrainingHistory, train, validation_loss_fn
 from .nn import ACTIVATIONS, NegatedLoss, reconstruction_error
 
@@ -135,7 +137,8 @@ class BaseAutoencoder(
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "standardize": ["boolean"],
-        "contamination": [Interval(Real, 0, 0.5, closed="right"), StrOptions({"auto"})],
+        "contamination": [Interval(Real, 0, 0.5, closed="right"), StrOptions({"auto"}),
+                          HasMethods(["fit"])],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -315,7 +318,7 @@ class BaseAutoencoder(
         return None
 
     def _fit_offset(self, X, y, scores=None):
-        """``contamination`` quantile of the training rows' scores.
+        """``offset_`` from the training rows' scores, as ``contamination`` says.
 
         From ``scores`` when given (all rows), else from the scores of at most
         ``_OFFSET_ROWS`` rows drawn at random.
@@ -327,10 +330,7 @@ class BaseAutoencoder(
             scores = self._score_samples(X, y)
         # Over every rank's rows: the same offset_ everywhere.
         scores = np.concatenate(self._group.gather(np.asarray(scores)))
-        if self.contamination == "auto":
-            q1, q3 = np.percentile(scores, [25, 75])
-            return float(q1 - 3.0 * (q3 - q1))
-        return float(np.percentile(scores, 100.0 * self.contamination))
+        return contamination_offset(scores, self.contamination)
 
     def _score_module(self, network):
         """A torch module from standardised rows to ``score_samples`` (ONNX export)."""
@@ -455,6 +455,7 @@ class BaseAutoencoder(
 
     def _validate_training_rows(self, X, reset):
         """Training rows checked (and, with ``reset``, recorded): dense float or CSR."""
+        check_columns(X)
         X = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc"))
         # Rows are sliced per batch: CSR makes that cheap.
         return X.tocsr() if sp.issparse(X) else X
@@ -472,11 +473,7 @@ class BaseAutoencoder(
         self._init_from_data(X)
 
     def _train_stages(self, X, y, plan, continuing):
-        """Train the network; then a refit, or the fallback model, where hooks ask.
-
-        Returns the trainings' histories and the rows the last one trained
-        on (None for all).
-        """
+        """Train the network, then a refit or the fallback model; histories, rows of the last."""
         rate = "constant" if plan.rng is None else None
         module, optimizers, history = self._train_module(
             X, y, plan.train_rows, plan.val_rows, plan.seed, continuing, learning_rate=rate)
@@ -539,11 +536,7 @@ class BaseAutoencoder(
         return module.to(self.device_)
 
     def _loop_settings(self, n_rows, stage, learning_rate, validation_rows):
-        """The estimator's parameters for :func:`~sklearn_ae._training.train`.
-
-        The same steps on every rank of a data-parallel fit: the smallest
-        batch, and each epoch padded to the largest share of rows.
-        """
+        """Parameters for ``train``: the same steps on every rank (smallest batch, most rows)."""
         size = 256 if self.batch_size == "auto" else self.batch_size
         return LoopSettings(
             max_iter=self.max_iter_,
@@ -623,6 +616,7 @@ class BaseAutoencoder(
 
     def _validate_rows(self, X):
         """Rows to predict on, checked against the fit: dense float or CSR."""
+        check_columns(X)
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc"))
         return X.tocsr() if sp.issparse(X) else X
 

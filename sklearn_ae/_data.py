@@ -14,6 +14,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import check_array
 
+from ._dask import is_dask
 from ._streaming import StreamedRows
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "apply_chunked",
     "as_tensor",
     "check_codes",
+    "check_columns",
     "chunk_rows",
     "device_rows",
     "training_tensor",
@@ -33,6 +35,36 @@ FLOAT_DTYPES = (np.float64, np.float32)
 # Inference runs in chunks of about this many float32 values per layer
 # (16 MiB), so transform on a million rows never holds them all on the device.
 _INFERENCE_BUDGET = 1 << 22
+
+
+def check_columns(X):
+    """Refuse, naming them, the columns of a DataFrame that cannot be numbers.
+
+    Columns of text that is not numbers (encode them first), and columns with
+    missing values (NaN, NA, None: impute them first). Other inputs pass
+    unchecked: scikit-learn's validation says what is wrong with them.
+    """
+    if not hasattr(X, "columns") or not hasattr(X, "isna") or is_dask(X):
+        return
+    import pandas as pd
+
+    text, missing = [], []
+    for name in X.columns:
+        column = X[name]
+        if column.dtype.kind not in "biufc":
+            given = column.notna()
+            if pd.to_numeric(column[given].astype(object), errors="coerce").isna().any():
+                text.append(name)
+        if column.isna().any():
+            missing.append(name)
+    if text:
+        raise ValueError(
+            f"X has columns of text that is not numbers: {text[:10]}. Encode them first, "
+            "e.g. OneHotEncoder in a ColumnTransformer, or drop them.")
+    if missing:
+        raise ValueError(
+            f"X has missing values (NaN, NA or None) in columns {missing[:10]}. Impute them "
+            "first, e.g. SimpleImputer in a Pipeline before this estimator.")
 
 
 def check_codes(X, n_components, name):

@@ -69,7 +69,7 @@ COMMON_PARAMETERS = """    n_components : int or None, default=None
         a small change in it stays a small change for the network.
         Reconstruction errors, and so outlier scores, are measured on the
         scaled features. With False the network sees X as given.
-    contamination : float or "auto", default=0.1
+    contamination : float, "auto" or a thresholder, default=0.1
         Expected share of outliers in the training data, in (0, 0.5]; sets
         ``offset_`` and so :meth:`predict`. "auto", for when the share is
         unknown: a row is an outlier when its score falls below Tukey's
@@ -77,7 +77,10 @@ COMMON_PARAMETERS = """    n_components : int or None, default=None
         the share follows the data: almost none of normally distributed
         scores, more where the scores have a long tail of anomalies. The
         inner fence, ``1.5 * IQR``, flagged 7% of the ordinary rows of a plain
-        table: squared errors have a long tail of their own.
+        table: squared errors have a long tail of their own. Or a
+        thresholder of ``pythresh`` (e.g. ``pythresh.thresholds.iqr.IQR()``,
+        any object with ``fit(scores)`` and ``labels_``): the share is the
+        one it flags among the training rows' scores (a copy is fitted).
     device : str, default="auto"
         "auto" uses a CUDA GPU when PyTorch sees one, else an Apple GPU
         (MPS) when there is one, else the CPU; or "cpu", "cuda", "cuda:N",

@@ -8,6 +8,9 @@ import importlib
 
 import pytest
 
+# Slow: every benchmark's --quick run (about 2 minutes); `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("matplotlib", reason="benchmarks draw their figures with matplotlib")
 harness = importlib.import_module("benchmarks._harness")
 BENCHMARKS = importlib.import_module("benchmarks.__main__").BENCHMARKS

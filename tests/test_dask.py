@@ -5,6 +5,9 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+# Slow: starts Dask clusters; `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 # ImportError too, not only a missing module: Dask's DataFrame refuses pandas < 2
 # (the oldest-versions CI stage runs pandas 1.5.3), and dask-ml needs it.
 da = pytest.importorskip("dask.array", reason="the dask extra is not installed",

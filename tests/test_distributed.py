@@ -19,8 +19,9 @@ import torch
 from sklearn_ae import Autoencoder
 from sklearn_ae._scaling import _mean_and_variance, _pooled_statistics
 
-pytestmark = pytest.mark.skipif(
-    not torch.distributed.is_available(), reason="this torch build has no torch.distributed")
+# Slow: launches torchrun processes; `pytest -m "not slow"` leaves it out.
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    not torch.distributed.is_available(), reason="this torch build has no torch.distributed")]
 
 BATCH = 32  # per rank: the global batch of two ranks is 64
 

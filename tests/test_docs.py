@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# Slow: builds the documentation site; `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("sphinx", reason="the docs extra is not installed")
 pytest.importorskip("sphinx_gallery", reason="the docs extra is not installed")
 

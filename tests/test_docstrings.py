@@ -41,6 +41,12 @@ def public_objects():
                             and qualname.split(".")[0] in ("BaseAutoencoder", "GenerativeMixin")):
                         names.append(f"{module.__name__}.{name}.{member}")
     names.append("sklearn_ae.utils.all_estimators")
+    try:  # defined on first use, where PyOD is installed (the pyod extra)
+        import pyod  # noqa: F401
+
+        names += [f"sklearn_ae.pyod.PyODDetector{m}" for m in ("", ".fit", ".decision_function")]
+    except ImportError:
+        pass
     return sorted(set(names))
 
 

@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+# Slow: runs the demo, the README and every guide snippet; `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo.py"
 
 
@@ -40,9 +43,9 @@ def test_readme_first_example_runs_without_warnings():
 
 
 # What the guides import from the optional extras (pyproject's dask, persist,
-# onnx and skorch extras).
+# onnx, skorch and pyod extras).
 OPTIONAL_EXTRAS = {"dask", "distributed", "dask_ml", "safetensors", "onnx", "onnxruntime",
-                   "skorch", "onnxscript"}
+                   "skorch", "onnxscript", "pyod", "pythresh"}
 
 GUIDES = [DEMO.parent.parent / "docs" / name for name in ("user_guide.md", "index.md",
                                                                  "scaling.md")]

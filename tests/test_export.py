@@ -9,6 +9,9 @@ from numpy.testing import assert_allclose
 from sklearn_ae import Autoencoder, ConditionalAutoencoder, OutlierAutoencoder, to_onnx
 from sklearn_ae.utils import all_estimators
 
+# Slow: exports ONNX graphs with torch's exporter; `pytest -m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
 
 CASES = [(cls, {}) for _, cls in all_estimators()] + [

@@ -218,3 +218,35 @@ def test_load_refuses_a_file_whose_structure_is_wrong(
                   header)
     with pytest.raises(ValueError, match=message):
         load(path)
+
+
+# -- DataFrame columns that cannot be used are named ------------------------
+@pytest.mark.parametrize("column, message", [
+    (["low", "medium"] * 20, "columns of text that is not numbers: \\['grade'\\]"),
+    ("category", "columns of text that is not numbers: \\['grade'\\]"),
+    ("boolean", "missing values \\(NaN, NA or None\\) in columns \\['grade'\\]"),
+])
+def test_dataframe_columns_that_cannot_be_used_are_named(column, message):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(_rows(40, 3), columns=["a", "b", "c"])
+    if column == "category":
+        column = pd.Series(["low", "medium"] * 20).astype("category")
+    elif column == "boolean":
+        column = pd.Series([True, False, None, True] * 10, dtype="boolean")
+    frame["grade"] = column
+    with pytest.raises(ValueError, match=message):
+        Autoencoder(**SMALL).fit(frame)
+    fitted = Autoencoder(**SMALL).fit(frame[["a", "b", "c"]].assign(grade=1.0))
+    with pytest.raises(ValueError, match=message):
+        fitted.score_samples(frame)
+
+
+def test_numbers_as_categories_strings_and_nullable_booleans_are_numbers():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(40, 2)), columns=["a", "b"]).assign(
+        level=pd.Series(rng.randint(0, 3, 40)).astype("category"),
+        reading=pd.Series(rng.normal(size=40)).astype(str).astype("string"),
+        flag=pd.Series([True, False] * 20, dtype="boolean"))
+    model = Autoencoder(**SMALL).fit(frame)
+    assert np.all(np.isfinite(model.score_samples(frame)))

@@ -10,9 +10,11 @@ in its commit::
     python tests/test_golden.py --record
 
 Floating-point results depend on the CPU's kernels (AVX2, AVX-512, AMX pick
-different summation orders), so recordings are kept per CPU capability (as
-torch reports it); a machine whose capability has no recording yet is told
-how to make one.
+different summation orders) and on the versions of torch, numpy, scipy and
+scikit-learn (CI runs the suite at the newest and at the oldest versions
+pyproject.toml allows), so recordings are kept per environment: the CPU
+capability (as torch reports it) and those versions. An environment with no
+recording yet is told how to make one.
 """
 
 from __future__ import annotations
@@ -36,7 +38,12 @@ FAST = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0, device="cpu")
 
 
 def _capability():
-    return torch.backends.cpu.get_cpu_capability()
+    """The environment a recording holds for: CPU capability and library versions."""
+    import scipy
+    import sklearn
+
+    return (f"{torch.backends.cpu.get_cpu_capability()} torch {torch.__version__} "
+            f"numpy {np.__version__} scipy {scipy.__version__} scikit-learn {sklearn.__version__}")
 
 
 def _datasets():
@@ -137,7 +144,7 @@ def test_golden_outputs_are_identical_to_the_bit(outputs):
     mine = [k for k in recorded if k.startswith(_capability() + "/")]
     if not mine:
         pytest.skip(
-            f"no golden outputs recorded for this CPU capability ({_capability()}; "
+            f"no golden outputs recorded for this environment ({_capability()}; "
             f"recorded: {sorted({k.split('/')[0] for k in recorded})}): run "
             "`python tests/test_golden.py --record` on the commit before your change")
     assert sorted(mine) == sorted(outputs), "estimators or methods differ from the recording"

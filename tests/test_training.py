@@ -124,8 +124,9 @@ def test_learning_rate_schedule_reaches_the_optimizer(blobs):
     assert max(seen) == pytest.approx(0.01 * cosine_peak(12), rel=1e-6)
     assert seen[-1] < 0.1 * max(seen)
     seen.clear()
-    Spy(max_iter=2, batch_size=100, early_stopping=False, learning_rate_init=0.01,
-        learning_rate="constant", random_state=0).fit(blobs)
+    with pytest.warns(ConvergenceWarning, match="still improving"):
+        Spy(max_iter=2, batch_size=100, early_stopping=False, learning_rate_init=0.01,
+            learning_rate="constant", random_state=0).fit(blobs)
     assert seen == [0.01] * 6
 
 
