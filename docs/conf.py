@@ -80,6 +80,7 @@ API_SECTIONS = {
                    "VariationalAutoencoder", "ConvolutionalAutoencoder",
                    "ConditionalAutoencoder", "AdversarialAutoencoder", "BaseAutoencoder"],
     "Saving, loading and serving": ["save", "load", "to_onnx"],
+    "Explaining": ["pipeline_feature_contributions"],
     "Interoperability": ["pyod.PyODDetector"],
     "Utilities": ["utils.all_estimators"],
     "Torch modules and losses (sklearn_ae.nn)": [

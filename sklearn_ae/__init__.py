@@ -6,6 +6,7 @@ from ._conditional import ConditionalAutoencoder
 from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._detector import OutlierAutoencoder
+from ._explain import pipeline_feature_contributions
 from ._export import to_onnx
 from ._persistence import load, save
 from ._sparse import SparseAutoencoder
@@ -23,6 +24,7 @@ __all__ = [
     "SparseAutoencoder",
     "VariationalAutoencoder",
     "load",
+    "pipeline_feature_contributions",
     "save",
     "to_onnx",
 ]

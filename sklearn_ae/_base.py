@@ -96,6 +96,7 @@ class BaseAutoencoder(
     ``_fit_outlier_score(X, y, seed, keep)``      learn the score; rows' scores (None)
     ``_fit_offset(X, y, scores)``                 ``offset_`` (contamination quantile)
     ``_score_samples(X, y)``                      scores of checked rows (-sample loss)
+    ``_contributions(X, y, units)``               per-feature split of -score (error parts)
     ``_score_module(network)``                    torch module of the score, for ONNX
     ``_n_condition_columns()``                    condition inputs of the decoder (None)
     ``_draw_prior(n_samples, rng)``               GenerativeMixin's prior (standard normal)
@@ -399,11 +400,7 @@ class BaseAutoencoder(
         return self._unchanged_on_failure(X, y, incremental=True)
 
     def _unchanged_on_failure(self, X, y, incremental):
-        """:meth:`_fit`; if it fails, restore every attribute it may have touched.
-
-        A fit that fails (bad input, diverging loss) leaves a fitted model
-        exactly as it was.
-        """
+        """:meth:`_fit`; a fit that fails (bad input, divergence) leaves the model as it was."""
         previous = dict(self.__dict__)
         # The torch.distributed group this call trains across (SOLO in one
         # process; see _distributed.py); transient, like the fit's generator.
@@ -702,15 +699,16 @@ class BaseAutoencoder(
         X = self._validate_rows(X)
         return self._public_scores(X)
 
-    def feature_contributions(self, X, *, units="standardized"):
-        """Each feature's share of each row's reconstruction error.
+    def feature_contributions(self, X, *, units="standardized", normalize=False):
+        """Each feature's part of each row's outlier score: why a row is anomalous.
 
-        Answers "why is this row anomalous?": the squared difference between
-        a row and its reconstruction, feature by feature, divided by the
-        number of features so that a row's contributions sum to its mean
-        squared reconstruction error: in standardised units, exactly
-        ``-score_samples(X)`` where the score is the reconstruction error;
-        for other scores, the reconstruction part they build on.
+        A split of the row's score by feature. Where the score is the
+        reconstruction error (plain ``score_samples``): the squared
+        difference between the row and its reconstruction, feature by
+        feature, divided by the number of features, so that the parts sum
+        to ``-score_samples(X)`` (standardised units). For scores built on
+        more (see ``outlier_score``), their own split, or the reconstruction
+        part they build on.
 
         Parameters
         ----------
@@ -721,35 +719,45 @@ class BaseAutoencoder(
             feature divided by ``scale_``), comparable across features.
             "original": errors in X's own units, ``(x_hat - x) ** 2 /
             n_features``, e.g. to read off how far a reading is from what
-            the model expected.
+            the model expected (reconstruction errors only).
+        normalize : bool, default=False
+            True: each row's parts divided by their sum, so that they sum to
+            1 (a row whose parts sum to 0 gets zeros).
 
         Returns
         -------
         contributions : ndarray or DataFrame of shape (n_samples, n_features)
-            Non-negative. A DataFrame with X's index and column names when
-            X is a DataFrame.
+            A DataFrame with X's index and column names when X is a
+            DataFrame.
         """
-        return self._feature_contributions(X, None, units)
+        return self._feature_contributions(X, None, units, normalize)
 
-    def _feature_contributions(self, X, conditions, units):
+    def _feature_contributions(self, X, conditions, units, normalize):
         check_is_fitted(self)
         if units not in ("standardized", "original"):
             raise ValueError(f"units must be 'standardized' or 'original', got {units!r}.")
         index = getattr(X, "index", None) if hasattr(X, "columns") else None
-        X_checked = self._validate_rows(X)
+        out = self._contributions(self._validate_rows(X), conditions, units)
+        if normalize:
+            total = out.sum(axis=1, keepdims=True)
+            out = np.divide(out, total, out=np.zeros_like(out), where=total != 0)
+        if index is not None:
+            import pandas as pd
+
+            return pd.DataFrame(out, index=index, columns=self._input_names())
+        return out
+
+    def _contributions(self, X, conditions, units):
+        """Each feature's part of each checked row's score: its reconstruction error."""
 
         def residuals(module, A, y):
             return self._decode_batch(module, self._encode_batch(module, A, y), y) - A
 
-        out = self._over_chunks(residuals, X_checked, conditions, out_dtype=np.float64)
+        out = self._over_chunks(residuals, X, conditions, out_dtype=np.float64)
         if units == "original":
             out *= self.scale_
         out **= 2
         out /= out.shape[1]
-        if index is not None:
-            import pandas as pd
-
-            return pd.DataFrame(out, index=index, columns=self.feature_names_in_)
         return out
 
     @blockwise(dtype=np.float64)

@@ -338,8 +338,8 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
         conditions = None if y is None else self._encode_condition(y, len(X), broadcast=True)
         return self._public_scores(X, conditions)
 
-    def feature_contributions(self, X, y=None, *, units="standardized"):
-        """Each feature's share of each row's reconstruction error under condition ``y``.
+    def feature_contributions(self, X, y=None, *, units="standardized", normalize=False):
+        """Each feature's part of each row's reconstruction error under condition ``y``.
 
         As :meth:`BaseAutoencoder.feature_contributions`; the reconstruction
         decodes each row's code under its condition.
@@ -350,6 +350,7 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
         y : label, or array-like of shape (n_samples,) or (n_samples, n_conditions)
             The condition of each row; one label is used for every row.
         units : {"standardized", "original"}, default="standardized"
+        normalize : bool, default=False
 
         Returns
         -------
@@ -359,7 +360,7 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
         self._require_y(y, "feature_contributions")
         n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
         conditions = self._encode_condition(y, n_rows, broadcast=True)
-        return self._feature_contributions(X, conditions, units)
+        return self._feature_contributions(X, conditions, units, normalize)
 
     def decision_function(self, X, y=None):
         """``score_samples(X, y) - offset_``; negative for outliers.

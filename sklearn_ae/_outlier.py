@@ -62,7 +62,7 @@ _SPREAD_FLOOR = 1e-6
 _FOREST_CHUNK = 1 << 21
 
 _FOREST_ATTRIBUTES = ("forest_left_", "forest_right_", "forest_feature_",
-                      "forest_threshold_", "forest_leaf_", "forest_depth_",
+                      "forest_threshold_", "forest_leaf_", "forest_count_", "forest_depth_",
                       "forest_norm_")
 
 
@@ -114,6 +114,7 @@ def grow_forest(X, seed):
     feature = np.zeros(shape, dtype=np.int64)
     threshold = np.zeros(shape)
     leaf = np.zeros(shape)
+    count = np.ones(shape)
     for i, (tree, columns) in enumerate(zip(trees, forest.estimators_features_)):
         k = tree.node_count
         left[i, :k], right[i, :k] = tree.children_left, tree.children_right
@@ -121,29 +122,72 @@ def grow_forest(X, seed):
         threshold[i, :k] = tree.threshold
         leaf[i, :k] = np.where(tree.children_left < 0,
                                _average_path_length(tree.n_node_samples), 0.0)
+        count[i, :k] = tree.n_node_samples
     return {"forest_left_": left, "forest_right_": right, "forest_feature_": feature,
-            "forest_threshold_": threshold, "forest_leaf_": leaf,
+            "forest_threshold_": threshold, "forest_leaf_": leaf, "forest_count_": count,
             "forest_depth_": int(max(tree.max_depth for tree in trees)),
             # c(1) = 0: a forest grown on one row isolates nothing, and every
             # row scores 2 ** 0 (c(n) >= 1 from two rows on, unchanged).
             "forest_norm_": float(max(_average_path_length(forest.max_samples_), 1.0))}
 
 
-def _path_lengths(A, forest, trees):
-    """Each row's path length in each tree (plus the leaf's average), rows x trees."""
+def _path_lengths(A, forest, trees, splits=None):
+    """Each row's path length in each tree (plus the leaf's average), rows x trees.
+
+    ``splits`` (rows x features), when given, gets each split's isolation
+    on its feature: ``log(n_parent / n_child)`` of the training rows in the
+    node the row leaves and the one it enters, summed over the trees.
+    """
     node = np.zeros((A.shape[0], trees.shape[1]), dtype=np.int64)
     depth = np.zeros(node.shape)
+    rows = np.arange(A.shape[0])[:, None]
     for _ in range(forest["forest_depth_"]):
         left = forest["forest_left_"][trees, node]
         inner = left >= 0
         if not inner.any():
             break
-        value = np.take_along_axis(A, forest["forest_feature_"][trees, node], axis=1)
+        feature = forest["forest_feature_"][trees, node]
+        value = np.take_along_axis(A, feature, axis=1)
         child = np.where(value <= forest["forest_threshold_"][trees, node], left,
                          forest["forest_right_"][trees, node])
+        if splits is not None:
+            counts = forest["forest_count_"]
+            gain = np.log(counts[trees, node]) - np.log(counts[trees, np.where(inner, child, 0)])
+            np.add.at(splits, (np.broadcast_to(rows, feature.shape)[inner], feature[inner]),
+                      gain[inner])
         node = np.where(inner, child, node)
         depth += inner
     return depth + forest["forest_leaf_"][trees, node]
+
+
+def forest_splits(X, forest):
+    """How much the splits on each feature isolate each row (rows x features).
+
+    Each split along a row's path in a tree counts ``log(n_parent /
+    n_child)``, the training rows it leaves behind (a split that sends an
+    anomaly into a node of its own counts most); summed over the trees. The
+    features the forest isolates the row with get the most.
+    """
+    n_trees = forest["forest_left_"].shape[0]
+    trees = np.arange(n_trees)[None, :]
+    out = np.zeros(X.shape)
+    step = max(1, _FOREST_CHUNK // n_trees)
+    for start in range(0, X.shape[0], step):
+        A = X[start : start + step]
+        A = np.asarray(A.toarray() if hasattr(A, "toarray") else A, dtype=np.float32)
+        _path_lengths(A, forest, trees, splits=out[start : start + step])
+    return out
+
+
+def _split_by(total, weights):
+    """``total`` (one per row) split over features in proportion to ``weights``.
+
+    Rows whose weights sum to zero are split evenly.
+    """
+    sums = weights.sum(axis=1, keepdims=True)
+    shares = np.divide(weights, sums, out=np.full_like(weights, 1.0 / weights.shape[1]),
+                       where=sums > 0)
+    return total[:, None] * shares
 
 
 def forest_scores(X, forest):
@@ -355,6 +399,35 @@ class OutlierScoreMixin:
                 "'inverse_transform', or fit with outlier_score='combined' or "
                 "'reconstruction' to export the score.")
         return super()._score_module(network)
+
+    def _contributions(self, X, conditions, units):
+        if self.outlier_score_ != "isolation":
+            return super()._contributions(X, conditions, units)
+        if units != "standardized":
+            raise ValueError(
+                "units='original' splits a reconstruction error; the isolation score's "
+                "parts are in the score's own units: use units='standardized'.")
+        return self._isolation_contributions(X)
+
+    def _isolation_contributions(self, X):
+        """The isolation score's split by feature: minus the score, feature by feature.
+
+        Its error part is split in proportion to each feature's scaled error,
+        its forest part in proportion to the splits on each feature along the
+        row's paths through the forest (the features that isolate it).
+        """
+
+        def feature_errors(module, A, y):
+            scale = torch.as_tensor(self.error_scale_, dtype=A.dtype, device=A.device)
+            return (self._decode_batch(module, self._encode_batch(module, A, y), y) - A
+                    ).square() / scale
+
+        error = _ERROR_WEIGHT * (self._log_errors(X) - self.error_center_) / self.error_spread_
+        forest = self.forest_weight_ * (self._forest_scores(X) - self.forest_center_
+                                        ) / self.forest_spread_
+        by_error = _split_by(error, self._over_chunks(feature_errors, X, out_dtype=np.float64))
+        splits = forest_splits(X, {name: getattr(self, name) for name in _FOREST_ATTRIBUTES})
+        return by_error + _split_by(forest, splits)
 
     def _score_samples(self, X, y=None):
         if self.outlier_score_ == "combined":

@@ -379,6 +379,13 @@ def _check_state(cls, state, unused):
     shadowing = [k for k in state if not k.isidentifier() or hasattr(cls, k)]
     if shadowing:
         raise ValueError(f"state keys {shadowing} are not fitted attributes of {cls.__name__}")
+    _check_shapes(state)
+    if unused:
+        raise ValueError(f"tensors {sorted(unused)[:5]} belong to no fitted attribute")
+
+
+def _check_shapes(state):
+    """The attributes every model has are of their kinds and sizes."""
     n_features = state["n_features_in_"]
     if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
         raise ValueError(f"n_features_in_ must be a positive int, got {n_features!r}")
@@ -391,8 +398,6 @@ def _check_state(cls, state, unused):
         raise ValueError(f"offset_ must be a finite number, got {state['offset_']!r}")
     if not isinstance(state["module_"], _PendingModule):
         raise ValueError("module_ must be the network's weights")
-    if unused:
-        raise ValueError(f"tensors {sorted(unused)[:5]} belong to no fitted attribute")
 
 
 def _rebuild_module(estimator, weights):

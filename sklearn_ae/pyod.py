@@ -18,7 +18,7 @@ np.float64(0.05)
 
 from __future__ import annotations
 
-__all__ = ["PyODDetector"]
+__all__ = ["PyODDetector"]  # noqa: F822 (defined on first use, by __getattr__)
 
 _CLASS = None
 
