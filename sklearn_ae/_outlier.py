@@ -426,7 +426,12 @@ class OutlierScoreMixin:
         forest = self.forest_weight_ * (self._forest_scores(X) - self.forest_center_
                                         ) / self.forest_spread_
         by_error = _split_by(error, self._over_chunks(feature_errors, X, out_dtype=np.float64))
-        splits = forest_splits(X, {name: getattr(self, name) for name in _FOREST_ATTRIBUTES})
+        forest = self._forest()
+        if forest["forest_count_"] is None:
+            raise ValueError(
+                "this model was fitted by an earlier sklearn_ae, without the forest's node "
+                "counts that split its score by feature: fit it again.")
+        splits = forest_splits(X, forest)
         return by_error + _split_by(forest, splits)
 
     def _score_samples(self, X, y=None):
@@ -486,7 +491,12 @@ class OutlierScoreMixin:
 
     def _forest_scores(self, X):
         """The forest's anomaly score of each row (higher is more anomalous)."""
-        return forest_scores(X, {name: getattr(self, name) for name in _FOREST_ATTRIBUTES})
+        return forest_scores(X, self._forest())
+
+    def _forest(self):
+        # forest_count_ is absent from models fitted before it was kept;
+        # only the split of the score by feature needs it.
+        return {name: getattr(self, name, None) for name in _FOREST_ATTRIBUTES}
 
     # -- the combined score -----------------------------------------------
     def _feature_errors(self, X):

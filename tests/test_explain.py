@@ -170,3 +170,15 @@ def test_pipeline_contributions_refuse_what_cannot_be_traced():
                                              max_iter=2, random_state=0)).fit(X)
     with pytest.raises(ValueError, match="PCA turns 8 features into 4"):
         pipeline_feature_contributions(pipe, X)
+
+
+def test_a_detector_fitted_before_node_counts_were_kept_still_scores():
+    from sklearn_ae import OutlierAutoencoder
+
+    X = correlated(200)
+    detector = OutlierAutoencoder(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X)
+    scores = detector.score_samples(X)
+    del detector.forest_count_  # as a model saved by an earlier version has it
+    assert_array_equal(detector.score_samples(X), scores)
+    with pytest.raises(ValueError, match="fit it again"):
+        detector.feature_contributions(X)
