@@ -426,12 +426,12 @@ class OutlierScoreMixin:
         forest = self.forest_weight_ * (self._forest_scores(X) - self.forest_center_
                                         ) / self.forest_spread_
         by_error = _split_by(error, self._over_chunks(feature_errors, X, out_dtype=np.float64))
-        forest = self._forest()
-        if forest["forest_count_"] is None:
+        arrays = self._forest()
+        if arrays["forest_count_"] is None:
             raise ValueError(
                 "this model was fitted by an earlier sklearn_ae, without the forest's node "
                 "counts that split its score by feature: fit it again.")
-        splits = forest_splits(X, forest)
+        splits = forest_splits(X, arrays)
         return by_error + _split_by(forest, splits)
 
     def _score_samples(self, X, y=None):
