@@ -8,6 +8,7 @@ from ._denoising import DenoisingAutoencoder
 from ._detector import OutlierAutoencoder
 from ._explain import pipeline_feature_contributions
 from ._export import to_onnx
+from ._skl2onnx import register_onnx_converters
 from ._persistence import load, save
 from ._sparse import SparseAutoencoder
 from ._vanilla import Autoencoder
@@ -25,6 +26,7 @@ __all__ = [
     "VariationalAutoencoder",
     "load",
     "pipeline_feature_contributions",
+    "register_onnx_converters",
     "save",
     "to_onnx",
 ]
