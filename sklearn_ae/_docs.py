@@ -66,7 +66,8 @@ COMMON_PARAMETERS = """    n_components : int or None, default=None
         interquartile range: a rarely inked pixel, a rare category, a sensor
         stuck but for a few blips) is divided by the median standard
         deviation of the other features instead, when that is larger, so that
-        a small change in it stays a small change for the network.
+        a small change in it stays a small change for the network; every
+        other feature by at least a thousandth of that median.
         Reconstruction errors, and so outlier scores, are measured on the
         scaled features. With False the network sees X as given.
     contamination : float, "auto" or a thresholder, default=0.1

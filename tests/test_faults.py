@@ -250,3 +250,17 @@ def test_numbers_as_categories_strings_and_nullable_booleans_are_numbers():
         flag=pd.Series([True, False] * 20, dtype="boolean"))
     model = Autoencoder(**SMALL).fit(frame)
     assert np.all(np.isfinite(model.score_samples(frame)))
+
+
+def test_a_small_move_in_a_near_constant_column_stays_small():
+    X = _rows(200, 4)
+    X[:, 3] = 5.0 + 1e-8 * np.random.RandomState(1).normal(size=200)  # spread 1e-8
+    model = Autoencoder(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X)
+    codes = model.transform(X)
+    moved = X.copy()
+    moved[:, 3] += 1e-3
+    change = np.abs(model.transform(moved) - codes).max() / np.abs(codes).max()
+    # It was about 5,800x the codes' size (StandardScaler + PCA: about 400x).
+    assert change < 1.0
+    # Features on ordinary scales keep their own spread.
+    assert np.allclose(model.scale_[:3], X[:, :3].std(axis=0))
