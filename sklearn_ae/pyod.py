@@ -12,8 +12,8 @@ Examples
 >>> X = np.random.RandomState(0).normal(size=(200, 4))
 >>> detector = PyODDetector(OutlierAutoencoder(max_iter=5, random_state=0),
 ...                         contamination=0.05).fit(X)
->>> detector.labels_.mean()  # PyOD's labels: 1 for outliers
-np.float64(0.05)
+>>> float(detector.labels_.mean())  # PyOD's labels: 1 for outliers
+0.05
 """
 
 from __future__ import annotations

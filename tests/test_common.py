@@ -1,5 +1,6 @@
 """scikit-learn's estimator checks over every public estimator."""
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_ae.utils import all_estimators
@@ -32,6 +33,16 @@ def _expected_failed_checks(estimator):
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
 
 
-@parametrize_with_checks(_instances(), expected_failed_checks=_expected_failed_checks)
+def _as_list(mark):
+    """The same parametrisation with its cases in a list.
+
+    Older scikit-learn releases hand pytest a generator, which recent pytest
+    warns about.
+    """
+    names, cases = mark.args
+    return pytest.mark.parametrize(names, list(cases), **mark.kwargs)
+
+
+@_as_list(parametrize_with_checks(_instances(), expected_failed_checks=_expected_failed_checks))
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
