@@ -4,8 +4,11 @@
 
 Each family's sets are split into two fixed halves by sorted name; the
 summary reports both, so that a choice made on one half is confirmed on the
-other. Peers: IsolationForest, LocalOutlierFactor, PCA reconstruction, and
-PyOD's AutoEncoder, VAE, KNN, ECOD and PCA with their defaults.
+other. Peers: IsolationForest, isotree's Extended Isolation Forest (where
+isotree is installed), LocalOutlierFactor, PCA reconstruction, and PyOD's
+AutoEncoder, VAE, KNN, ECOD, PCA, MCD, LUNAR and DIF with their defaults.
+``--setting novelty`` trains on known-clean rows (half of the normal ones) and
+tests on the rest and every anomaly.
 
 Protocol (../shared/data/README.md): above 20000 rows a stratified subsample
 of 20000; a stratified 70/30 split; StandardScaler fitted on the training
@@ -83,6 +86,9 @@ class PyOD:
             "VAE": ("vae", "VAE", dict(random_state=self.random_state, device="cpu", verbose=0)),
             "KNN": ("knn", "KNN", {}),
             "ECOD": ("ecod", "ECOD", {}),
+            "MCD": ("mcd", "MCD", dict(random_state=self.random_state)),
+            "LUNAR": ("lunar", "LUNAR", {}),
+            "DIF": ("dif", "DIF", dict(random_state=self.random_state, device="cpu")),
             "PCA": ("pca", "PCA", dict(random_state=self.random_state)),
         }[self.name]
         cls = getattr(importlib.import_module(f"pyod.models.{module}"), cls_name)
@@ -91,6 +97,23 @@ class PyOD:
 
     def score_samples(self, X):
         return -self.model_.decision_function(X)
+
+
+class ExtendedIsolationForest:
+    """isotree's Extended Isolation Forest (hyperplane splits on 2 features; Hariri et al.)."""
+
+    def __init__(self, random_state=None):
+        self.random_state = random_state
+
+    def fit(self, X):
+        from isotree import IsolationForest as IsoTree
+
+        self.model_ = IsoTree(ndim=2, ntrees=100, random_seed=int(self.random_state or 0),
+                              nthreads=1).fit(X)
+        return self
+
+    def score_samples(self, X):
+        return -self.model_.predict(X)  # isotree: higher is more anomalous
 
 
 #: Autoencoder's outlier settings (see its Notes section).
@@ -109,8 +132,14 @@ def detectors():
     try:
         import pyod  # noqa: F401
 
-        for peer in ("AutoEncoder", "VAE", "KNN", "ECOD", "PCA"):
+        for peer in ("AutoEncoder", "VAE", "KNN", "ECOD", "PCA", "MCD", "LUNAR", "DIF"):
             found[f"PyOD {peer}"] = lambda s, peer=peer: PyOD(peer, s)
+    except ImportError:  # the benchmarks extra is not installed
+        pass
+    try:
+        import isotree  # noqa: F401
+
+        found["Extended Isolation Forest"] = lambda s: ExtendedIsolationForest(random_state=s)
     except ImportError:  # the benchmarks extra is not installed
         pass
     for name, cls in all_estimators():
@@ -131,23 +160,35 @@ def _precision_recall(y_true, predicted):
     return (hits / flagged.sum() if flagged.any() else 0.0), hits / max(1, (y_true == 1).sum())
 
 
-def split(path: Path, seed: int, with_train_labels=False):
+def split(path: Path, seed: int, with_train_labels=False, setting="unsupervised"):
+    """Standardised train and test rows of one set.
+
+    "unsupervised" (ADBench's protocol): 70% of all rows to train on,
+    anomalies included and unlabelled, 30% to test. "novelty" (known-clean
+    data, as ADBench's semi-supervised and DTE's clean-data setups): half of
+    the normal rows to train on, the other half and every anomaly to test.
+    """
     with np.load(path) as data:
         X, y = data["X"].astype(np.float64), data["y"].astype(int)
     if len(X) > 20000:
         X, _, y, _ = train_test_split(X, y, train_size=20000, stratify=y, random_state=seed)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=seed
-    )
+    if setting == "novelty":
+        normal = np.flatnonzero(y == 0)
+        train, rest = train_test_split(normal, test_size=0.5, random_state=seed)
+        test = np.sort(np.concatenate([rest, np.flatnonzero(y == 1)]))
+        X_train, X_test, y_train, y_test = X[np.sort(train)], X[test], y[np.sort(train)], y[test]
+    else:
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.3, stratify=y, random_state=seed)
     scaler = StandardScaler().fit(X_train)
     if with_train_labels:
         return scaler.transform(X_train), scaler.transform(X_test), y_test, y_train
     return scaler.transform(X_train), scaler.transform(X_test), y_test
 
 
-def evaluate(path, seed, name):
+def evaluate(path, seed, name, setting="unsupervised"):
     """Fit one detector on one split; one result row."""
-    X_train, X_test, y_test, y_train = split(path, seed, with_train_labels=True)
+    X_train, X_test, y_test, y_train = split(path, seed, with_train_labels=True, setting=setting)
     model = detectors()[name](seed)
     _, fit_s = timed(model.fit, X_train)
     scores = model.score_samples(X_test)
@@ -155,7 +196,7 @@ def evaluate(path, seed, name):
     row = {"dataset": path.stem, "seed": seed, "detector": name,
            "roc_auc": roc_auc_score(y_test, anomaly),
            "average_precision": average_precision_score(y_test, anomaly), "fit_s": fit_s}
-    if isinstance(model, BaseAutoencoder):
+    if isinstance(model, BaseAutoencoder) and y_train.any():
         row["precision_c01"], row["recall_c01"] = _precision_recall(y_test, model.predict(X_test))
         # offset_ as contamination=<true training rate> would set it (only for this report).
         model.offset_ = float(np.percentile(model.score_samples(X_train), 100 * y_train.mean()))
@@ -184,8 +225,9 @@ def single_threaded_map(fn, tasks, jobs=1):
         yield from (pool.map if pool else map)(fn, tasks)
 
 
-def run(datasets, seeds, names, jobs=1):
-    tasks = [(path, seed, name) for path in datasets for seed in seeds for name in names]
+def run(datasets, seeds, names, jobs=1, setting="unsupervised"):
+    tasks = [(path, seed, name, setting) for path in datasets for seed in seeds
+             for name in names]
     rows = []
     for row in single_threaded_map(_evaluate_args, tasks, jobs):
         rows.append(row)
@@ -265,6 +307,11 @@ def main(argv=None):
     parser.add_argument("--family", choices=("tabular", "embeddings"), default="tabular",
                         help="tabular: the 29 ADBench Classical sets; embeddings: the 18 "
                              "ResNet18/BERT embedding sets")
+    parser.add_argument("--setting", choices=("unsupervised", "novelty"),
+                        default="unsupervised",
+                        help="unsupervised: train on 70%% of all rows (anomalies "
+                             "unlabelled among them); novelty: train on half of the normal "
+                             "rows, test on the rest and every anomaly")
     args = parser.parse_args(argv)
     folder = "adbench" if args.family == "tabular" else "adbench_embeddings"
     all_sets = sorted((DATA / folder).glob("*.npz"))
@@ -281,7 +328,7 @@ def main(argv=None):
         datasets, seeds = [p for p in all_sets if p.stem in small], [0]
     else:
         datasets, seeds = all_sets, args.seeds
-    raw = run(datasets, seeds, names, args.jobs)
+    raw = run(datasets, seeds, names, args.jobs, args.setting)
     summary, per_set = summarise(raw)
     main_detectors = ["IsolationForest", "PyOD AutoEncoder", "LocalOutlierFactor",
                       "PCA reconstruction"] + [n for n, _ in all_estimators()]
@@ -301,6 +348,8 @@ def main(argv=None):
         command += " --detectors " + " ".join(f"'{d}'" for d in args.detectors)
     if args.jobs > 1:
         command += f" --jobs {args.jobs}"
+    if args.setting != "unsupervised":
+        command += f" --setting {args.setting}"
     notes = ("Fit times are single-threaded (one torch/BLAS thread per process).\n\n"
              f"![AUC per data set]({figure}.png)")
     if report is not None:
@@ -310,6 +359,8 @@ def main(argv=None):
                   "anomaly rate of the training part (`*_true_rate`).\n\n"
                   + report.to_markdown(index=False, floatfmt=".3f"))
     stem = "outliers_adbench" if args.family == "tabular" else "outliers_embeddings"
+    if args.setting != "unsupervised":
+        stem += f"_{args.setting}"
     split_of = halves([p.stem for p in datasets])
     notes += ("\n\nHalves (sorted by name; choices are made on one and confirmed on the "
               "other): A = " + ", ".join(n for n, h in split_of.items() if h == "A")

@@ -54,3 +54,21 @@ def test_fetch_reads_npz_files_and_resolves_the_data_folder(tmp_path, monkeypatc
     monkeypatch.setenv("SKLEARN_AE_DATA", str(tmp_path / "mine"))
     assert fetch.data_dir() == tmp_path / "mine"
     assert len(fetch.CLASSICAL) == 29 and len(fetch.EMBEDDINGS) == 18
+
+
+@needs_data
+def test_novelty_setting_trains_on_normal_rows_only():
+    import numpy as np
+
+    outliers = importlib.import_module("benchmarks.outliers")
+    path = sorted((harness.DATA / "adbench").glob("*.npz"))
+    if not path:
+        pytest.skip(f"no ADBench sets in {harness.DATA / 'adbench'}")
+    with np.load(path[0]) as data:
+        n_anomalies, n_normal = int(data["y"].sum()), int((data["y"] == 0).sum())
+    X_train, X_test, y_test, y_train = outliers.split(path[0], 0, with_train_labels=True,
+                                                      setting="novelty")
+    assert not y_train.any()
+    if n_normal + n_anomalies <= 20000:  # not subsampled: every anomaly is tested
+        assert len(X_train) == n_normal // 2 and y_test.sum() == n_anomalies
+        assert len(X_train) + len(X_test) == n_normal + n_anomalies
