@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -92,11 +93,22 @@ class PyOD:
             "PCA": ("pca", "PCA", dict(random_state=self.random_state)),
         }[self.name]
         cls = getattr(importlib.import_module(f"pyod.models.{module}"), cls_name)
-        self.model_ = cls(**kwargs).fit(X)
+        with _pyod_quiet():
+            self.model_ = cls(**kwargs).fit(X)
         return self
 
     def score_samples(self, X):
-        return -self.model_.decision_function(X)
+        with _pyod_quiet():
+            return -self.model_.decision_function(X)
+
+
+@contextlib.contextmanager
+def _pyod_quiet():
+    """PyOD's torch detectors (LUNAR, DIF) ask for pinned memory on a CPU-only machine
+    in every DataLoader: torch warns each time, about nothing that concerns the results."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "'pin_memory' argument is set as true", UserWarning)
+        yield
 
 
 class ExtendedIsolationForest:
