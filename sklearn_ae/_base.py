@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._dask import blockwise
 from ._data import FLOAT_DTYPES, apply_chunked, check_codes, check_columns, chunk_rows
-from ._data import device_rows
+from ._data import device_rows, input_names, row_shares
 from ._device import cpu_state, denormals_flushed, forked_rng, intra_op_threads, make_generator
 from ._device import resolve_device, resolve_precision, restore_moments, training_threads
 from ._device import usable_or_cpu
@@ -607,9 +607,7 @@ class BaseAutoencoder(
 
     def _input_names(self):
         """Names of the input features: those seen in fit, else x0, x1, ..."""
-        if hasattr(self, "feature_names_in_"):
-            return list(self.feature_names_in_)
-        return [f"x{i}" for i in range(self.n_features_in_)]
+        return input_names(self, self.n_features_in_)
 
     def _validate_rows(self, X):
         """Rows to predict on, checked against the fit: dense float or CSR."""
@@ -739,8 +737,7 @@ class BaseAutoencoder(
         index = getattr(X, "index", None) if hasattr(X, "columns") else None
         out = self._contributions(self._validate_rows(X), conditions, units)
         if normalize:
-            total = out.sum(axis=1, keepdims=True)
-            out = np.divide(out, total, out=np.zeros_like(out), where=total != 0)
+            out = row_shares(out)
         if index is not None:
             import pandas as pd
 

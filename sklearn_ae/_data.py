@@ -27,6 +27,8 @@ __all__ = [
     "check_columns",
     "chunk_rows",
     "device_rows",
+    "input_names",
+    "row_shares",
     "training_tensor",
 ]
 
@@ -65,6 +67,18 @@ def check_columns(X):
         raise ValueError(
             f"X has missing values (NaN, NA or None) in columns {missing[:10]}. Impute them "
             "first, e.g. SimpleImputer in a Pipeline before this estimator.")
+
+
+def input_names(fitted, n_features):
+    """Names of a fitted step's input features: those seen in fit, else x0, x1, ..."""
+    names = getattr(fitted, "feature_names_in_", None)
+    return list(names) if names is not None else [f"x{i}" for i in range(n_features)]
+
+
+def row_shares(parts):
+    """Each row's parts divided by their sum (rows whose parts sum to 0: zeros)."""
+    total = parts.sum(axis=1, keepdims=True)
+    return np.divide(parts, total, out=np.zeros_like(parts), where=total != 0)
 
 
 def check_codes(X, n_components, name):

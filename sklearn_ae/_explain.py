@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._data import input_names, row_shares
+
 __all__ = ["pipeline_feature_contributions"]
-
-
-def _names_in(step, n_features):
-    names = getattr(step, "feature_names_in_", None)
-    return [str(n) for n in names] if names is not None else [f"x{i}" for i in range(n_features)]
 
 
 def _one_hot_groups(encoder):
@@ -143,7 +140,6 @@ def pipeline_feature_contributions(pipeline, X, *, normalize=False):
     out = np.zeros((parts.shape[0], n_in))
     np.add.at(out.T, origin, parts.T)
     if normalize:
-        total = out.sum(axis=1, keepdims=True)
-        out = np.divide(out, total, out=np.zeros_like(out), where=total != 0)
+        out = row_shares(out)
     index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
-    return pd.DataFrame(out, columns=_names_in(first, n_in), index=index)
+    return pd.DataFrame(out, columns=input_names(first, n_in), index=index)
