@@ -20,6 +20,7 @@ BENCHMARKS = {
     "vae": "benchmarks.vae",
     "images": "benchmarks.images",
     "outliers": "benchmarks.outliers",
+    "impute": "benchmarks.impute",
     "outlier_search": "benchmarks.outlier_search",
     "report": "benchmarks.report",
     "fetch": "benchmarks.fetch",

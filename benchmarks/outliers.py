@@ -30,8 +30,12 @@ only thing taken from the labels, and only for this report).
 peers' figures in ../shared/data/peers.md are single-threaded too), so fit
 times are single-threaded whatever N is.
 
+``--missing 0.1 0.3`` blanks that share of the cells of both parts (MCAR)
+after the split, one table per share: the library's detectors take the gaps
+as they are, every peer gets ``SimpleImputer(mean)`` in front.
+
 Run: python -m benchmarks outliers [--quick] [--family tabular|embeddings] [--seeds 0 1 2]
-     [--detectors A B ...] [--jobs N]
+     [--detectors A B ...] [--jobs N] [--setting novelty] [--missing 0.1 0.3]
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
+from sklearn.impute import SimpleImputer
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import LocalOutlierFactor
@@ -198,14 +203,45 @@ def split(path: Path, seed: int, with_train_labels=False, setting="unsupervised"
     return scaler.transform(X_train), scaler.transform(X_test), y_test
 
 
-def evaluate(path, seed, name, setting="unsupervised"):
-    """Fit one detector on one split; one result row."""
+class _MeanImputed:
+    """A detector behind ``SimpleImputer(mean)``: what a user of a peer that takes no NaN does."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def fit(self, X):
+        self.imputer = SimpleImputer().fit(X)
+        self.model.fit(self.imputer.transform(X))
+        return self
+
+    def score_samples(self, X):
+        return self.model.score_samples(self.imputer.transform(X))
+
+
+def blank_cells(X, share, seed):
+    """``X`` with a share of its cells missing (NaN), uniformly at random (MCAR)."""
+    if not share:
+        return X
+    mask = np.random.RandomState(seed + 7).rand(*X.shape) < share
+    return np.where(mask, np.nan, X)
+
+
+def evaluate(path, seed, name, setting="unsupervised", missing=0.0):
+    """Fit one detector on one split; one result row.
+
+    ``missing``: a share of the cells of both parts blanked (MCAR) after the
+    split; the library's detectors take the gaps as they are, the peers get
+    them filled by ``SimpleImputer(mean)`` fitted on the training part.
+    """
     X_train, X_test, y_test, y_train = split(path, seed, with_train_labels=True, setting=setting)
+    X_train, X_test = blank_cells(X_train, missing, seed), blank_cells(X_test, missing, seed + 1)
     model = detectors()[name](seed)
+    if missing and not isinstance(model, BaseAutoencoder):
+        model = _MeanImputed(model)
     _, fit_s = timed(model.fit, X_train)
     scores = model.score_samples(X_test)
     anomaly = -np.nan_to_num(np.asarray(scores, dtype=float), nan=-np.inf)
-    row = {"dataset": path.stem, "seed": seed, "detector": name,
+    row = {"dataset": path.stem, "seed": seed, "detector": name, "missing": missing,
            "roc_auc": roc_auc_score(y_test, anomaly),
            "average_precision": average_precision_score(y_test, anomaly), "fit_s": fit_s}
     if isinstance(model, BaseAutoencoder) and y_train.any():
@@ -237,13 +273,14 @@ def single_threaded_map(fn, tasks, jobs=1):
         yield from (pool.map if pool else map)(fn, tasks)
 
 
-def run(datasets, seeds, names, jobs=1, setting="unsupervised"):
-    tasks = [(path, seed, name, setting) for path in datasets for seed in seeds
-             for name in names]
+def run(datasets, seeds, names, jobs=1, setting="unsupervised", missing=(0.0,)):
+    tasks = [(path, seed, name, setting, share) for share in missing for path in datasets
+             for seed in seeds for name in names]
     rows = []
     for row in single_threaded_map(_evaluate_args, tasks, jobs):
         rows.append(row)
-        print(f"{row['dataset']:22s} seed {row['seed']} {row['detector']:24s} "
+        print(f"{row['dataset']:22s} seed {row['seed']} missing {row['missing']:.2f} "
+              f"{row['detector']:24s} "
               f"AUC {row['roc_auc']:.3f} fit {row['fit_s']:.2f}s", flush=True)
     return pd.DataFrame(rows)
 
@@ -319,6 +356,9 @@ def main(argv=None):
     parser.add_argument("--family", choices=("tabular", "embeddings"), default="tabular",
                         help="tabular: the 29 ADBench Classical sets; embeddings: the 18 "
                              "ResNet18/BERT embedding sets")
+    parser.add_argument("--missing", type=float, nargs="+", default=[0.0],
+                        help="shares of cells blanked (MCAR) after the split, one table "
+                             "each; peers get SimpleImputer(mean) in front")
     parser.add_argument("--setting", choices=("unsupervised", "novelty"),
                         default="unsupervised",
                         help="unsupervised: train on 70%% of all rows (anomalies "
@@ -340,13 +380,22 @@ def main(argv=None):
         datasets, seeds = [p for p in all_sets if p.stem in small], [0]
     else:
         datasets, seeds = all_sets, args.seeds
-    raw = run(datasets, seeds, names, args.jobs, args.setting)
-    summary, per_set = summarise(raw)
+    for share in args.missing:
+        summary = _report(args, datasets, seeds, names, share)
+    return summary
+
+
+def _report(args, datasets, seeds, names, missing):
+    """Run one share of missing cells; write and print its table."""
+    raw = run(datasets, seeds, names, args.jobs, args.setting, (missing,))
+    summary, per_set = summarise(raw.drop(columns="missing"))
     main_detectors = ["IsolationForest", "PyOD AutoEncoder", "LocalOutlierFactor",
                       "PCA reconstruction"] + [n for n, _ in all_estimators()]
     # Every detector of the table, the main ones first.
     figure = ("outliers_auc_per_set" if args.family == "tabular"
               else "outliers_embeddings_auc_per_set")
+    if missing:
+        figure += f"_missing{round(100 * missing)}"
     plot_per_set(per_set, args.quick,
                  [d for d in main_detectors if d in names]
                  + [d for d in names if d not in main_detectors], figure=figure)
@@ -362,6 +411,8 @@ def main(argv=None):
         command += f" --jobs {args.jobs}"
     if args.setting != "unsupervised":
         command += f" --setting {args.setting}"
+    if missing:
+        command += f" --missing {missing:g}"
     notes = ("Fit times are single-threaded (one torch/BLAS thread per process).\n\n"
              f"![AUC per data set]({figure}.png)")
     if report is not None:
@@ -373,13 +424,20 @@ def main(argv=None):
     stem = "outliers_adbench" if args.family == "tabular" else "outliers_embeddings"
     if args.setting != "unsupervised":
         stem += f"_{args.setting}"
+    if missing:
+        stem += f"_missing{round(100 * missing)}"
+        notes += (f"\n\n{missing:.0%} of the cells of both parts blanked at random (MCAR) "
+                  "after the split: the library's detectors take the gaps as they are; "
+                  "every peer gets SimpleImputer(mean), fitted on the training part, in "
+                  "front.")
     split_of = halves([p.stem for p in datasets])
     notes += ("\n\nHalves (sorted by name; choices are made on one and confirmed on the "
               "other): A = " + ", ".join(n for n, h in split_of.items() if h == "A")
               + "; B = " + ", ".join(n for n, h in split_of.items() if h == "B") + ".")
     md = save_table(summary, stem,
                     f"Outlier detection, {len(datasets)} ADBench {args.family} sets, "
-                    f"seeds {seeds}", command, quick=args.quick, notes=notes)
+                    f"seeds {seeds}" + (f", {missing:.0%} of cells missing" if missing else ""),
+                    command, quick=args.quick, notes=notes)
     per_set.to_csv(output_dir(args.quick) / f"{stem}_per_set.csv", index=False)
     print(md)
     return summary

@@ -79,6 +79,7 @@ API_SECTIONS = {
     "Estimators": ["Autoencoder", "OutlierAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder",
                    "VariationalAutoencoder", "ConvolutionalAutoencoder",
                    "ConditionalAutoencoder", "AdversarialAutoencoder", "BaseAutoencoder"],
+    "Missing values": ["AutoencoderImputer"],
     "Saving, loading and serving": ["save", "load", "to_onnx", "register_onnx_converters"],
     "Explaining": ["pipeline_feature_contributions"],
     "Interoperability": ["pyod.PyODDetector"],

@@ -7,6 +7,7 @@ from ._convolutional import ConvolutionalAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._detector import OutlierAutoencoder
 from ._explain import pipeline_feature_contributions
+from ._imputer import AutoencoderImputer
 from ._export import to_onnx
 from ._skl2onnx import register_onnx_converters
 from ._persistence import load, save
@@ -17,6 +18,7 @@ from ._variational import VariationalAutoencoder
 __all__ = [
     "AdversarialAutoencoder",
     "Autoencoder",
+    "AutoencoderImputer",
     "BaseAutoencoder",
     "ConditionalAutoencoder",
     "ConvolutionalAutoencoder",

@@ -28,6 +28,7 @@ from ._device import usable_or_cpu
 from ._distributed import current_group
 from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS, fill_doc  # noqa: F401
 from ._generative import GenerativeMixin
+from ._missing import check_observed_columns, loop_functions, missing_share, observed_parts
 from ._network import _layer_sizes, hidden_layer_sizes, network_signature, resolve_max_iter
 from ._network import check_no_bool_counts, divergence_message, warn_if_unfinished
 from ._plan import plan_pass, plan_rows
@@ -200,7 +201,7 @@ class BaseAutoencoder(
     _group = None
     # Attributes that live only during a fit or as caches: never pickled or
     # saved. A variant adds its own.
-    _transient_attributes = ("_train_generator", "_group")
+    _transient_attributes = ("_train_generator", "_group", "_missing_share")
     # Fitted scikit-learn estimators the model may hold as attributes, by
     # "module.Class" name: save() writes them by their parameters and
     # attributes, and load() rebuilds these classes only.
@@ -344,7 +345,7 @@ class BaseAutoencoder(
     def _score_samples(self, X, y=None):
         """Scores of checked rows ``X``: minus each row's ``_sample_loss``."""
         # Negated in place: on 10^7 rows each copy of the scores is 76 MB.
-        scores = self._over_chunks(self._sample_loss, X, y)
+        scores = self._over_chunks(self._sample_loss, X, y, row_means=True)
         return np.negative(scores, out=scores)
 
     # ------------------------------------------------------------------
@@ -357,8 +358,8 @@ class BaseAutoencoder(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data, in its own units: with ``standardize=True`` each
-            feature is centred and scaled inside the estimator.
+            Training data, in its own units (NaN: missing, see the guide): with
+            ``standardize=True`` each feature is centred and scaled inside.
         y : None
             Ignored; present for API consistency.
 
@@ -420,6 +421,7 @@ class BaseAutoencoder(
         continuing = hasattr(self, "module_") and (incremental or self.warm_start)
         self._check_network(continuing, "partial_fit" if incremental else "warm_start=True")
         X = self._validate_training_rows(X, reset=not continuing)
+        self._missing_share = missing_share(X)
         y = self._validate_y(y, X.shape[0], reset=not continuing)
         self._check_distributed(X)
         device = resolve_device(self.device)
@@ -451,11 +453,10 @@ class BaseAutoencoder(
             network, self._network_signature if continuing else None, how)
 
     def _validate_training_rows(self, X, reset):
-        """Training rows checked (and, with ``reset``, recorded): dense float or CSR."""
-        check_columns(X)
-        X = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc"))
-        # Rows are sliced per batch: CSR makes that cheap.
-        return X.tocsr() if sp.issparse(X) else X
+        """Training rows checked (and, with ``reset``, recorded): every feature observed."""
+        X = self._validate_rows(X, reset)
+        check_observed_columns(X, input_names(self, X.shape[1]))
+        return X
 
     def _init_network_settings(self, X):
         """What a new network is built from: its sizes, the scaling, the variant's data."""
@@ -569,14 +570,16 @@ class BaseAutoencoder(
             optimizers = self._make_optimizers(module, settings.batch_size)
             if warm:
                 restore_moments(optimizers, getattr(self, "_optimizer_state", []))
+            step, per_row = loop_functions(self._train_step, self._validation_loss, module,
+                                           optimizers, self._missing_share,
+                                           self._train_generator)
             validation_loss = None if X_val is None else validation_loss_fn(
-                self._validation_loss, module, X_val, y_val,
+                per_row, module, X_val, y_val,
                 chunk_rows(self._widest_layer(X_val.shape[1], module)))
             hooks = group.average_gradients_before_steps(optimizers)
             try:
                 history = train(
-                    module, lambda X_batch, y_batch: self._train_step(
-                        module, optimizers, X_batch, y_batch),
+                    module, step,
                     X_train, y_train, settings=settings, validation_loss=validation_loss,
                     generator=torch.Generator().manual_seed(seed), optimizers=optimizers,
                     step_generators=(self._train_generator,), group=group)
@@ -595,7 +598,8 @@ class BaseAutoencoder(
     # ------------------------------------------------------------------
     # Inference
     # ------------------------------------------------------------------
-    def _over_chunks(self, fn, A, y=None, standardize=True, out_dtype=np.float64):
+    def _over_chunks(self, fn, A, y=None, standardize=True, out_dtype=np.float64,
+                     row_means=False):
         """``fn(module, A_chunk, y_chunk)`` over chunks of ``A`` on the fitted device.
 
         See :func:`~sklearn_ae._data.apply_chunked`.
@@ -603,24 +607,22 @@ class BaseAutoencoder(
         return apply_chunked(
             fn, A, self.module_, scaler=self._scaler(), device=self.device_,
             chunk=chunk_rows(self._widest_layer(A.shape[1], self.module_)), y=y,
-            standardize=standardize, out_dtype=out_dtype)
+            standardize=standardize, out_dtype=out_dtype, row_means=row_means)
 
     def _input_names(self):
         """Names of the input features: those seen in fit, else x0, x1, ..."""
         return input_names(self, self.n_features_in_)
 
-    def _validate_rows(self, X):
-        """Rows to predict on, checked against the fit: dense float or CSR."""
+    def _validate_rows(self, X, reset=False):
+        """Rows checked against the fit (recorded with ``reset``): float or CSR, NaN allowed."""
         check_columns(X)
-        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc"))
+        X = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc"),
+                          ensure_all_finite="allow-nan")
+        # Rows are sliced per batch: CSR makes that cheap.
         return X.tocsr() if sp.issparse(X) else X
 
     def _public_scores(self, X, y=None):
-        """:meth:`_score_samples`, where a score that overflowed (NaN) is -inf.
-
-        Input validation lets no NaN in, so a NaN score comes from a row too
-        extreme to compute: the most anomalous row there is, never an inlier.
-        """
+        """:meth:`_score_samples`; -inf for rows too extreme to compute (NaN; gaps never are)."""
         scores = np.asarray(self._score_samples(X, y), dtype=np.float64)
         # In place: the scores are this call's own array.
         np.copyto(scores, -np.inf, where=np.isnan(scores))
@@ -754,8 +756,7 @@ class BaseAutoencoder(
         if units == "original":
             out *= self.scale_
         out **= 2
-        out /= out.shape[1]
-        return out
+        return observed_parts(out, X)
 
     @blockwise(dtype=np.float64)
     def decision_function(self, X):
@@ -811,7 +812,7 @@ class BaseAutoencoder(
         """
         check_is_fitted(self)
         X = self._validate_rows(X)
-        losses = self._over_chunks(self._sample_loss, X)
+        losses = self._over_chunks(self._sample_loss, X, row_means=True)
         # A row too extreme to compute (NaN loss) has the worst loss there is,
         # as score_samples says -inf for it.
         return float(-np.mean(np.where(np.isnan(losses), np.inf, losses)))
@@ -828,6 +829,7 @@ class BaseAutoencoder(
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         # CSR/CSC input is densified one batch or chunk at a time.
         tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = True
         return tags
 
     def __getstate__(self):

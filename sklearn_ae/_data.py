@@ -15,6 +15,7 @@ import torch
 from sklearn.utils.validation import check_array
 
 from ._dask import is_dask
+from ._missing import chunk_with_gaps, observed_row_means
 from ._streaming import StreamedRows
 
 __all__ = [
@@ -40,33 +41,27 @@ _INFERENCE_BUDGET = 1 << 22
 
 
 def check_columns(X):
-    """Refuse, naming them, the columns of a DataFrame that cannot be numbers.
+    """Refuse, naming them, the columns of a DataFrame of text that is not numbers.
 
-    Columns of text that is not numbers (encode them first), and columns with
-    missing values (NaN, NA, None: impute them first). Other inputs pass
-    unchecked: scikit-learn's validation says what is wrong with them.
+    Missing values (NaN, NA, None) are allowed: the estimators learn from
+    the observed entries. Other inputs pass unchecked: scikit-learn's
+    validation says what is wrong with them.
     """
     if not hasattr(X, "columns") or not hasattr(X, "isna") or is_dask(X):
         return
     import pandas as pd
 
-    text, missing = [], []
+    text = []
     for name in X.columns:
         column = X[name]
         if column.dtype.kind not in "biufc":
             given = column.notna()
             if pd.to_numeric(column[given].astype(object), errors="coerce").isna().any():
                 text.append(name)
-        if column.isna().any():
-            missing.append(name)
     if text:
         raise ValueError(
             f"X has columns of text that is not numbers: {text[:10]}. Encode them first, "
             "e.g. OneHotEncoder in a ColumnTransformer, or drop them.")
-    if missing:
-        raise ValueError(
-            f"X has missing values (NaN, NA or None) in columns {missing[:10]}. Impute them "
-            "first, e.g. SimpleImputer in a Pipeline before this estimator.")
 
 
 def input_names(fitted, n_features):
@@ -77,7 +72,8 @@ def input_names(fitted, n_features):
 
 def row_shares(parts):
     """Each row's parts divided by their sum (rows whose parts sum to 0: zeros)."""
-    total = parts.sum(axis=1, keepdims=True)
+    # Missing entries' parts (NaN) count as none.
+    total = np.nansum(parts, axis=1, keepdims=True)
     return np.divide(parts, total, out=np.zeros_like(parts), where=total != 0)
 
 
@@ -150,7 +146,8 @@ def training_tensor(X, rows, scaler, device):
         stop = min(start + step, n_rows)
         chunk = X[start:stop] if rows is None else X[rows[start:stop]]
         out[start:stop] = scaler.transform(chunk)
-        if not np.isfinite(out[start:stop]).all():
+        # NaN is a missing value; inf is a value beyond float32.
+        if np.isinf(out[start:stop]).any():
             raise ValueError(
                 "X has values that overflow float32, the network's precision, "
                 f"after standardisation (largest |X| {float(np.abs(chunk).max()):.3g}). "
@@ -216,7 +213,7 @@ class _Results:
 
 
 def apply_chunked(fn, A, module, *, scaler, device, chunk, y=None, standardize=True,
-                  out_dtype=np.float64):
+                  out_dtype=np.float64, row_means=False):
     """Run ``fn(module, A_chunk, y_chunk)`` over chunks of ``A`` on ``device``.
 
     ``A`` (dense or CSR) is standardised with ``scaler`` unless
@@ -224,6 +221,11 @@ def apply_chunked(fn, A, module, *, scaler, device, chunk, y=None, standardize=T
     results stacked, in ``out_dtype`` (float64 when ``fn`` does not return
     one row per row). Rows that overflow the network's precision give
     non-finite results and one RuntimeWarning.
+
+    A chunk with missing values (NaN) is handed to ``fn`` with its gaps at
+    0 and the module seen through a :class:`~sklearn_ae._missing.GapModule`
+    (reconstructions 0 at the gaps); with ``row_means``, ``fn`` returns
+    per-row means over the features, made means over the observed ones.
     """
     module.eval()
     module, dtype = _in_precision(module, A)
@@ -236,8 +238,12 @@ def apply_chunked(fn, A, module, *, scaler, device, chunk, y=None, standardize=T
             tensor = as_tensor(scaler.transform(part) if standardize else part, device, dtype)
             y_part = None if y is None else torch.as_tensor(y[start : start + chunk],
                                                             device=device)
-            overflowed = overflowed or not bool(torch.isfinite(tensor).all())
-            results.add(start, tensor.shape[0], fn(module, tensor, y_part).to("cpu"))
+            overflowed = overflowed or bool(torch.isinf(tensor).any())
+            network, tensor, observed = chunk_with_gaps(module, tensor)
+            result = fn(network, tensor, y_part)
+            if observed is not None and row_means:
+                result = observed_row_means(result, observed)
+            results.add(start, tensor.shape[0], result.to("cpu"))
     if overflowed:
         warnings.warn(
             f"X has values that overflow {np.dtype(dtype).name} in the network's "

@@ -185,6 +185,8 @@ class LinearFallbackMixin:
         """
         if not (
             isinstance(self.hidden_layer_sizes, str)
+            # PCA takes no missing values: the network is the model.
+            and not self._missing_share
             and isinstance(val_rows, np.ndarray)
             and not sp.issparse(X)
             and self._group.size == 1

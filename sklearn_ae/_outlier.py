@@ -32,6 +32,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._missing import fill_missing, has_gaps, missing_mask, observed_of, observed_row_means
+from ._scaling import observed_mean
+
 # Rows of codes the combined outlier score's Gaussian mixture is fitted on.
 _DENSITY_ROWS = 10_000
 
@@ -359,7 +362,7 @@ class OutlierScoreMixin:
         if self.outlier_score_ == "isolation":
             return self._isolation_reference(X_all, seed, grow=keep is None)
         # The training mean in the network's units (zero when standardised).
-        self.input_center_ = (np.asarray(X.mean(axis=0)).ravel() - self.mean_) / self.scale_
+        self.input_center_ = (observed_mean(X) - self.mean_) / self.scale_
         rng = np.random.RandomState(seed)
         # The mixture's EM costs ~1 s per 10,000 codes: a sample of that many
         # describes the code density as well as all rows would.
@@ -431,8 +434,15 @@ class OutlierScoreMixin:
             raise ValueError(
                 "this model was fitted by an earlier sklearn_ae, without the forest's node "
                 "counts that split its score by feature: fit it again.")
-        splits = forest_splits(X, arrays)
-        return by_error + _split_by(forest, splits)
+        missing = missing_mask(X) if has_gaps(X) else None
+        splits = forest_splits(self._completed(X), arrays)
+        if missing is not None:
+            # The forest's part goes to the features the row has.
+            splits[missing] = 0.0
+        out = by_error + _split_by(forest, splits)
+        if missing is not None:
+            out[missing] = np.nan
+        return out
 
     def _score_samples(self, X, y=None):
         if self.outlier_score_ == "combined":
@@ -480,18 +490,33 @@ class OutlierScoreMixin:
         return self._over_chunks(row_errors, X)[:, 0]
 
     def _codes_and_errors(self, module, A, y):
-        """A batch's codes and scaled errors: the part both scores share."""
+        """A batch's codes and scaled errors: the part both scores share.
+
+        A chunk with gaps: the error is the mean over its observed features.
+        """
         Z = self._encode_batch(module, A, y)
         scale = torch.as_tensor(self.error_scale_, dtype=A.dtype, device=A.device)
-        return Z, scaled_error(self._decode_batch(module, Z, y), A, scale)
+        error = scaled_error(self._decode_batch(module, Z, y), A, scale)
+        observed = observed_of(module)
+        return Z, error if observed is None else observed_row_means(error, observed)
+
+    def _completed(self, X):
+        """``X`` with its missing entries (if any) filled with their reconstructions.
+
+        What the isolation forest, which takes no missing values, walks.
+        """
+        if not has_gaps(X):
+            return X
+        Z = self._over_chunks(self._encode_batch, X)
+        return fill_missing(X, self._decode(Z))
 
     def _fit_forest(self, X, seed):
         """Grow the isolation forest on ``X``: its trees become fitted arrays."""
-        self.__dict__.update(grow_forest(X, seed))
+        self.__dict__.update(grow_forest(self._completed(X), seed))
 
     def _forest_scores(self, X):
         """The forest's anomaly score of each row (higher is more anomalous)."""
-        return forest_scores(X, self._forest())
+        return forest_scores(self._completed(X), self._forest())
 
     def _forest(self):
         # forest_count_ is absent from models fitted before it was kept;
@@ -507,7 +532,9 @@ class OutlierScoreMixin:
             return (self._decode_batch(module, Z, y) - A).square().sum(0, keepdim=True)
 
         # One row of sums per chunk: never an (n_samples, n_features) array.
-        return self._over_chunks(feature_error_sums, X).sum(axis=0) / X.shape[0]
+        # Each feature's over the rows where it is observed.
+        counts = X.shape[0] - (missing_mask(X).sum(axis=0) if has_gaps(X) else 0)
+        return self._over_chunks(feature_error_sums, X).sum(axis=0) / np.maximum(counts, 1)
 
     def _score_parts(self, X):
         """The three raw parts of the combined score, one column each."""
@@ -518,7 +545,13 @@ class OutlierScoreMixin:
             # feature's spread, else the raw units (pixels), so that rarely
             # inked pixels are not weighted up.
             center = torch.as_tensor(self.input_center_, dtype=A.dtype, device=A.device)
-            return torch.cat([Z, error[:, None], distance_from(A, center)[:, None]], dim=1)
+            observed = observed_of(module)
+            if observed is None:
+                distance = distance_from(A, center)
+            else:
+                distance = observed_row_means(
+                    distance_from(torch.where(observed, A, center), center), observed)
+            return torch.cat([Z, error[:, None], distance[:, None]], dim=1)
 
         out = self._over_chunks(score_parts, X)
         Z, error, distance = out[:, :-2], out[:, -2], out[:, -1]

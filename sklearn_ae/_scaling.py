@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
-__all__ = ["Standardizer", "fit_scaling", "sample_rows"]
+__all__ = ["Standardizer", "fit_scaling", "observed_mean", "sample_rows"]
 
 # Rows sampled to tell which features are mostly one value (their quartiles).
 _QUANTILE_ROWS = 2_000
@@ -31,12 +31,32 @@ def sample_rows(n_rows, n_sample):
     return np.sort(np.random.RandomState(0).permutation(n_rows)[:n_sample])
 
 
+def _observed_mean_and_variance(X):
+    """Per-feature mean and variance of the observed (not NaN) entries, in float64."""
+    total, squares, count = (np.zeros(X.shape[1]) for _ in range(3))
+    for start in range(0, X.shape[0], 2048):
+        part = X[start : start + 2048].astype(np.float64)
+        count += (~np.isnan(part)).sum(axis=0)
+        total += np.nansum(part, axis=0)
+    mean = total / np.maximum(count, 1)
+    for start in range(0, X.shape[0], 2048):
+        part = X[start : start + 2048].astype(np.float64) - mean
+        squares += np.nansum(part * part, axis=0)
+    return mean, squares / np.maximum(count, 1)
+
+
 def _mean_and_variance(X):
-    """Per-feature mean and variance in float64, without a float64 copy of X."""
+    """Per-feature mean and variance in float64, without a float64 copy of X.
+
+    Of the observed entries where X has missing values (NaN), as
+    :class:`~sklearn.preprocessing.StandardScaler` computes them.
+    """
     if sp.issparse(X):
         return mean_variance_axis(X, axis=0)
     with np.errstate(over="ignore", invalid="ignore"):
         mean = X.mean(axis=0, dtype=np.float64)
+        if np.isnan(mean).any():
+            return _observed_mean_and_variance(X)
         for dtype in (X.dtype, np.float64):
             centre = mean.astype(dtype)
             total = np.zeros(X.shape[1])
@@ -49,6 +69,14 @@ def _mean_and_variance(X):
             if np.all(np.isfinite(total)):
                 break
     return mean, total / max(X.shape[0], 1)
+
+
+def observed_mean(X):
+    """Each feature's mean over its observed (not NaN) entries; dense or sparse."""
+    mean = np.asarray(X.mean(axis=0)).ravel()
+    if np.isnan(mean).any():
+        mean = np.asarray(_mean_and_variance(X)[0], dtype=np.float64).ravel()
+    return mean
 
 
 def _pooled_statistics(parts):
@@ -119,7 +147,8 @@ def fit_scaling(X, standardize, group):
     # deviation of the other features instead, when that is larger. On
     # MNIST this also lowered the test error against plain
     # standardisation and raw pixels alike (see the benchmarks).
-    low, high = np.percentile(sample, [25, 75], axis=0)
+    quantiles = np.nanpercentile if np.isnan(sample).any() else np.percentile
+    low, high = quantiles(sample, [25, 75], axis=0)
     mostly_constant = high - low <= 0
     typical = std[~mostly_constant]
     floor = float(np.median(typical)) if len(typical) else 0.0
@@ -172,9 +201,11 @@ class Standardizer:
         Standardising is increasing in each feature (``scale > 0``), so the
         extremes are those of X, standardised: no copy of X is made.
         """
-        low, high = X.min(axis=0), X.max(axis=0)
         if sp.issparse(X):
-            low, high = low.toarray().ravel(), high.toarray().ravel()
+            low, high = X.min(axis=0).toarray().ravel(), X.max(axis=0).toarray().ravel()
+        else:
+            # Of the observed entries: NaN is a missing value.
+            low, high = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
         low = group.reduce(np.asarray(low, dtype=np.float64), "min")
         high = group.reduce(np.asarray(high, dtype=np.float64), "max")
         low = (np.asarray(low, dtype=np.float64) - self.mean) / self.scale

@@ -103,7 +103,7 @@ class StreamedRows:
         # A copy in any case: the file's pages are read-only and stay in the
         # page cache, not in this process's memory.
         out = np.array(self.scaler.transform(rows), dtype=np.float32, order="C")
-        if not np.isfinite(out).all():
+        if np.isinf(out).any():
             raise ValueError(
                 "X has values that overflow float32, the network's precision, "
                 f"after standardisation (rows {start} to {stop - 1}). Rescale X to a "

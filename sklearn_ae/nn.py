@@ -299,23 +299,32 @@ def gaussian_kl(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
 _LOG_2PI = float(torch.log(torch.tensor(2 * torch.pi)))
 
 
-def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+def _row_sums(terms, observed):
+    """Per-row sums of ``terms``, of the ``observed`` entries only when given."""
+    return (terms if observed is None else terms.masked_fill(~observed, 0.0)).sum(dim=-1)
+
+
+def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor,
+                 observed: torch.Tensor | None = None) -> torch.Tensor:
     """Negative log-density of ``x`` under N(mean, exp(log_var)), per row, in nats.
 
     Parameters
     ----------
     x, mean, log_var : torch.Tensor of shape (n_samples, n_features)
         Rows, and the mean and log-variance of their diagonal Gaussians.
+    observed : torch.Tensor of bool, same shape, optional
+        Entries that count (the observed part of each row); all when None.
 
     Returns
     -------
     torch.Tensor of shape (n_samples,)
         One negative log-density per row.
     """
-    return 0.5 * ((x - mean).pow(2) * torch.exp(-log_var) + log_var + _LOG_2PI).sum(dim=-1)
+    return 0.5 * _row_sums((x - mean).pow(2) * torch.exp(-log_var) + log_var + _LOG_2PI,
+                           observed)
 
 
-def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor, observed=None) -> torch.Tensor:
     """Negative log-likelihood of ``x`` in [0, 1] under Bernoulli(logits), per row.
 
     Parameters
@@ -324,15 +333,16 @@ def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         Values in [0, 1].
     logits : torch.Tensor of shape (n_samples, n_features)
         Logits of the Bernoulli probabilities.
+    observed : torch.Tensor of bool, same shape, optional
+        Entries that count; all when None.
 
     Returns
     -------
     torch.Tensor of shape (n_samples,)
         One negative log-likelihood per row, in nats.
     """
-    return torch.nn.functional.binary_cross_entropy_with_logits(
-        logits, x, reduction="none"
-    ).sum(dim=-1)
+    return _row_sums(torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, x, reduction="none"), observed)
 
 
 class VariationalModule(nn.Module):
@@ -474,8 +484,8 @@ class VariationalModule(nn.Module):
         """
         return self.decode(self.encode(x, c), c)
 
-    def nll(self, x, z, c=None):
-        """Return -log p(x | z, c) per row, in nats.
+    def nll(self, x, z, c=None, observed=None):
+        """Return -log p(x | z, c) per row, in nats (of the ``observed`` entries when given).
 
         Parameters
         ----------
@@ -485,6 +495,8 @@ class VariationalModule(nn.Module):
             Codes.
         c : torch.Tensor of shape (n_samples, n_conditions), optional
             Conditions (one-hot labels or numeric rows); None without conditions.
+        observed : torch.Tensor of bool, shape (n_samples, n_features), optional
+            Entries that count; all when None.
 
         Returns
         -------
@@ -492,11 +504,11 @@ class VariationalModule(nn.Module):
         """
         out = self.decode_params(z, c)
         if self.likelihood == "bernoulli":
-            return bernoulli_nll(x, out)
+            return bernoulli_nll(x, out, observed)
         log_var = soft_clamp(self.decoder_log_var, *self.DECODER_LOG_VAR_BOUNDS)
-        return gaussian_nll(x, out, log_var.expand_as(out))
+        return gaussian_nll(x, out, log_var.expand_as(out), observed)
 
-    def negative_elbo(self, x, c=None, eps=None, beta=1.0, generator=None):
+    def negative_elbo(self, x, c=None, eps=None, beta=1.0, generator=None, observed=None, seen=None):
         """-ELBO per row: reconstruction NLL plus ``beta`` times the KL term.
 
         Parameters
@@ -511,18 +523,22 @@ class VariationalModule(nn.Module):
         generator : torch.Generator, optional
             Source of the per-row draws when ``eps`` is None (on ``x``'s
             device); torch's global generator when None.
+        observed, seen : torch.Tensor of bool, shape (n_samples, n_features), optional
+            Entries the likelihood counts, and those the encoder sees (the
+            others set to 0); all when None.
 
         Returns
         -------
         torch.Tensor of shape (n_samples,)
         """
-        mu, log_var = self.encode_distribution(x, c)
+        mu, log_var = self.encode_distribution(x if seen is None else x.masked_fill(~seen, 0.0), c)
         kl = gaussian_kl(mu, log_var)
         if eps is None:
-            nll = self.nll(x, reparameterize(mu, log_var, generator=generator), c)
+            nll = self.nll(x, reparameterize(mu, log_var, generator=generator), c, observed)
         else:
             nll = torch.stack(
-                [self.nll(x, reparameterize(mu, log_var, e.expand_as(mu)), c) for e in eps]
+                [self.nll(x, reparameterize(mu, log_var, e.expand_as(mu)), c, observed)
+                 for e in eps]
             ).mean(dim=0)
         return nll + beta * kl
 

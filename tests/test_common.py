@@ -21,12 +21,14 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
 
 
 def _instances():
-    from sklearn_ae import Autoencoder
+    from sklearn_ae import Autoencoder, AutoencoderImputer, DenoisingAutoencoder
 
     # Plus the default widths ("auto"), where a fit may end with PCA's linear
-    # autoencoder: that path must keep the contract too.
+    # autoencoder: that path must keep the contract too; and the imputer.
     return [cls(**FAST_PARAMS) for _, cls in all_estimators()] + [
-        Autoencoder(max_iter=5, random_state=0)]
+        Autoencoder(max_iter=5, random_state=0),
+        AutoencoderImputer(DenoisingAutoencoder(noise="masking", **FAST_PARAMS),
+                           random_state=0)]
 
 
 def _expected_failed_checks(estimator):

@@ -224,21 +224,30 @@ def test_load_refuses_a_file_whose_structure_is_wrong(
 @pytest.mark.parametrize("column, message", [
     (["low", "medium"] * 20, "columns of text that is not numbers: \\['grade'\\]"),
     ("category", "columns of text that is not numbers: \\['grade'\\]"),
-    ("boolean", "missing values \\(NaN, NA or None\\) in columns \\['grade'\\]"),
 ])
 def test_dataframe_columns_that_cannot_be_used_are_named(column, message):
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(_rows(40, 3), columns=["a", "b", "c"])
     if column == "category":
         column = pd.Series(["low", "medium"] * 20).astype("category")
-    elif column == "boolean":
-        column = pd.Series([True, False, None, True] * 10, dtype="boolean")
     frame["grade"] = column
     with pytest.raises(ValueError, match=message):
         Autoencoder(**SMALL).fit(frame)
     fitted = Autoencoder(**SMALL).fit(frame[["a", "b", "c"]].assign(grade=1.0))
     with pytest.raises(ValueError, match=message):
         fitted.score_samples(frame)
+
+
+def test_a_nullable_column_with_na_is_a_column_with_gaps():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(_rows(40, 3), columns=["a", "b", "c"])
+    frame["grade"] = pd.Series([True, False, None, True] * 10, dtype="boolean")
+    frame["level"] = pd.Series([1.5, None, 2.5, 3.0] * 10, dtype="Float64")
+    model = Autoencoder(**SMALL).fit(frame)
+    parts = model.feature_contributions(frame)
+    assert np.all(np.isfinite(model.score_samples(frame)))
+    assert parts["grade"].isna().sum() == 10 and parts["level"].isna().sum() == 10
+    assert parts["a"].notna().all()
 
 
 def test_numbers_as_categories_strings_and_nullable_booleans_are_numbers():

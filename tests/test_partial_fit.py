@@ -72,8 +72,8 @@ def test_bad_chunks_leave_the_model_as_it_was():
     model = Autoencoder(hidden_layer_sizes=(8,), random_state=0).partial_fit(X)
     before = model.transform(X)
     bad = X.copy()
-    bad[0, 0] = np.nan
-    for chunk, message in [(bad, "NaN"), (X[:, :4], "features")]:
+    bad[0, 0] = np.inf
+    for chunk, message in [(bad, "infinity"), (X[:, :4], "features")]:
         with pytest.raises(ValueError, match=message):
             model.partial_fit(chunk)
         assert_array_equal(model.transform(X), before)

@@ -107,6 +107,13 @@ def test_streamed_fit_is_seeded_and_variants_work(tmp_path):
 
 def test_bad_values_in_a_memmap_are_reported(tmp_path):
     X = _data(500)
-    X[17, 3] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    X[17, 3] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
         Autoencoder(max_iter=2).fit(_memmap(tmp_path, X))
+
+
+def test_a_memmap_with_gaps_trains_on_its_observed_entries(tmp_path):
+    X = _data(500)
+    X[17, 3] = X[40, 0] = np.nan
+    model = Autoencoder(max_iter=2, random_state=0).fit(_memmap(tmp_path, X))
+    assert np.isfinite(model.score_samples(X)).all()

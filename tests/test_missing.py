@@ -1,0 +1,218 @@
+"""Missing values: every estimator learns from observed entries; the imputer fills gaps."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+
+from sklearn_ae import (
+    Autoencoder,
+    AutoencoderImputer,
+    ConditionalAutoencoder,
+    ConvolutionalAutoencoder,
+    DenoisingAutoencoder,
+    OutlierAutoencoder,
+)
+from sklearn_ae.utils import all_estimators
+
+SMALL = dict(hidden_layer_sizes=(16,), max_iter=30, random_state=0)
+
+
+def correlated(n=400, seed=0):
+    """Six features driven by two factors, plus a little noise."""
+    rng = np.random.RandomState(seed)
+    factors = rng.normal(size=(n, 2))
+    X = factors @ rng.normal(size=(2, 6)) + 0.1 * rng.normal(size=(n, 6))
+    return X
+
+
+def with_gaps(X, rate=0.1, seed=1):
+    mask = np.random.RandomState(seed).rand(*X.shape) < rate
+    return np.where(mask, np.nan, X), mask
+
+
+def _fit(model, X):
+    if isinstance(model, ConditionalAutoencoder):
+        return model.fit(X, np.arange(len(X)) % 2)
+    return model.fit(X)
+
+
+@pytest.mark.parametrize("name, cls", all_estimators())
+def test_every_estimator_fits_and_scores_a_dataframe_with_gaps(name, cls):
+    pd = pytest.importorskip("pandas")
+    X, mask = with_gaps(correlated())
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    params = dict(SMALL, max_iter=5)
+    if cls is ConvolutionalAutoencoder:
+        params.update(hidden_layer_sizes=(), image_shape=(1, 2, 3), channels=(4,))
+    model = _fit(cls(n_components=2, **params), frame)
+    codes = model.transform(frame)
+    scores = model.score_samples(frame)
+    assert np.isfinite(np.asarray(codes)).all() and np.isfinite(scores).all()
+    assert np.isfinite(model.decision_function(frame)).all()
+    assert set(np.unique(model.predict(frame))) <= {-1, 1}
+    assert np.isfinite(model.score(frame))
+    y = (np.arange(len(frame)) % 2,) if cls is ConditionalAutoencoder else ()
+    parts = np.asarray(model.feature_contributions(frame, *y))
+    # NaN exactly where the row lacks the feature.
+    assert_array_equal(np.isnan(parts), mask)
+    assert np.isfinite(model.inverse_transform(np.asarray(codes), *y)).all()
+
+
+def test_a_rows_error_is_the_mean_over_its_observed_entries():
+    X = correlated()
+    model = Autoencoder(n_components=2, standardize=False, **SMALL).fit(X)
+    row = X[:1].copy()
+    row[0, [1, 4]] = np.nan
+    rebuilt = model.inverse_transform(model.transform(row))
+    observed = ~np.isnan(row)
+    expected = np.mean((rebuilt - row)[observed] ** 2)
+    assert_allclose(-model.score_samples(row), [expected], rtol=1e-5)
+    parts = model.feature_contributions(row)
+    assert np.isnan(parts[0, [1, 4]]).all()
+    assert_allclose(np.nansum(parts), expected, rtol=1e-5)
+
+
+def test_a_missing_entry_does_not_count_against_a_row():
+    X = correlated()
+    model = OutlierAutoencoder(max_iter=30, random_state=0).fit(X)
+    outlier = X[:1].copy()
+    outlier[0, 0] = 25.0  # far off in feature 0
+    hidden = outlier.copy()
+    hidden[0, 0] = np.nan  # the same row, its odd value unknown
+    scores = model.score_samples(np.vstack([X, outlier, hidden]))
+    assert scores[-2] == scores.min()
+    # Without the odd value, the row is as normal as the rest.
+    assert scores[-1] > np.percentile(scores[:-2], 5)
+
+
+def test_scaling_comes_from_observed_values():
+    X, _ = with_gaps(correlated(), rate=0.3)
+    model = Autoencoder(n_components=2, **dict(SMALL, max_iter=2)).fit(X)
+    assert_allclose(model.mean_, np.nanmean(X, axis=0))
+    assert_allclose(model.scale_, np.nanstd(X, axis=0))
+
+
+def test_training_on_gaps_learns_from_the_observed_entries():
+    # Half of feature 0 missing; what is observed of it follows the factors.
+    X = correlated(n=600)
+    gappy = X.copy()
+    gappy[::2, 0] = np.nan
+    model = Autoencoder(n_components=2, batch_size=32, **dict(SMALL, max_iter=100)).fit(gappy)
+    rebuilt = model.inverse_transform(model.transform(gappy))
+    error = np.sqrt(np.mean((rebuilt[::2, 0] - X[::2, 0]) ** 2))
+    # Far better than the column mean (its standard deviation).
+    assert error < 0.5 * X[:, 0].std()
+    assert np.isfinite(model.loss_curve_).all()
+
+
+def test_infinity_and_unobserved_features_are_still_errors():
+    X = correlated()
+    model = Autoencoder(n_components=2, **dict(SMALL, max_iter=2)).fit(X)
+    bad = X.copy()
+    bad[3, 2] = np.inf
+    for method in (model.fit, model.transform, model.score_samples):
+        with pytest.raises(ValueError, match="infinity"):
+            method(bad)
+    empty = X.copy()
+    empty[:, 2] = np.nan
+    with pytest.raises(ValueError, match=r"no observed value .*\['x2'\]"):
+        Autoencoder(**SMALL).fit(empty)
+
+
+def test_sparse_and_chunked_input_with_gaps():
+    X, _ = with_gaps(correlated())
+    model = Autoencoder(n_components=2, **dict(SMALL, max_iter=3)).fit(sp.csr_matrix(X))
+    assert np.isfinite(model.score_samples(sp.csr_matrix(X))).all()
+    streamed = Autoencoder(n_components=2, hidden_layer_sizes=(8,), random_state=0)
+    for chunk in np.array_split(X, 4):
+        streamed.partial_fit(chunk)
+    assert np.isfinite(streamed.score_samples(X)).all()
+    assert streamed.n_iter_ == 4
+
+
+@pytest.mark.parametrize("score", ["isolation", "combined"])
+def test_outlier_scores_with_gaps_still_find_a_planted_outlier(score):
+    X, _ = with_gaps(correlated(), rate=0.2)
+    X[7] = [6.0, -6.0, 6.0, -6.0, np.nan, 6.0]
+    model = OutlierAutoencoder(outlier_score=score, max_iter=30, random_state=0).fit(X)
+    scores = model.score_samples(X)
+    assert np.isfinite(scores).all()
+    assert np.argmin(scores) == 7
+
+
+def test_no_gaps_gives_what_it_gave_before():
+    # The fit of rows without gaps takes the path it always took (the
+    # golden outputs pin its bits); a gap in prediction only touches its row.
+    X = correlated()
+    model = Autoencoder(n_components=2, **SMALL).fit(X)
+    scores = model.score_samples(X)
+    gappy = X.copy()
+    gappy[0, 0] = np.nan
+    assert_array_equal(model.score_samples(gappy)[1:], scores[1:])
+
+
+# -- AutoencoderImputer ------------------------------------------------------
+def _imputer(**kwargs):
+    return AutoencoderImputer(DenoisingAutoencoder(noise="masking", noise_level=0.25,
+                                                   n_components=6, batch_size=32,
+                                                   **dict(SMALL, max_iter=100)), **kwargs)
+
+
+def test_imputer_fills_only_the_gaps_and_beats_the_column_mean():
+    X = correlated(n=600)
+    gappy, mask = with_gaps(X, rate=0.2)
+    filled = _imputer(random_state=0).fit_transform(gappy)
+    assert not np.isnan(filled).any()
+    assert_array_equal(filled[~mask], X[~mask])
+    ours = np.sqrt(np.mean((filled[mask] - X[mask]) ** 2))
+    mean = np.sqrt(np.mean((SimpleImputer().fit_transform(gappy)[mask] - X[mask]) ** 2))
+    assert ours < 0.6 * mean
+
+
+def test_imputer_api_indicator_names_pandas_and_markers():
+    pd = pytest.importorskip("pandas")
+    X = correlated()
+    gappy, mask = with_gaps(X)
+    frame = pd.DataFrame(gappy, columns=list("abcdef"))
+    imputer = _imputer(add_indicator=True, random_state=0).set_output(transform="pandas")
+    out = imputer.fit_transform(frame)
+    assert list(out.columns[:6]) == list("abcdef")
+    assert list(out.columns[6:]) == [f"missingindicator_{c}" for c in "abcdef"]
+    assert_array_equal(out.iloc[:, 6:].to_numpy(), mask.astype(float))
+    marked = np.where(mask, -1.0, X)
+    by_marker = _imputer(missing_values=-1.0, random_state=0).fit_transform(marked)
+    assert_allclose(by_marker, _imputer(random_state=0).fit_transform(gappy))
+
+
+def test_imputer_drops_or_keeps_features_never_observed():
+    gappy, _ = with_gaps(correlated())
+    gappy[:, 3] = np.nan
+    with pytest.warns(UserWarning, match="without any observed values"):
+        dropped = _imputer(random_state=0).fit(gappy)
+    assert dropped.transform(gappy).shape == (400, 5)
+    assert list(dropped.get_feature_names_out()) == ["x0", "x1", "x2", "x4", "x5"]
+    kept = _imputer(keep_empty_features=True, random_state=0).fit(gappy)
+    assert_array_equal(kept.transform(gappy)[:, 3], 0.0)
+
+
+def test_multiple_imputation_draws_around_the_fill():
+    X = correlated(n=600)
+    gappy, mask = with_gaps(X, rate=0.2)
+    imputer = _imputer(sample_posterior=True, random_state=0).fit(gappy)
+    draws = np.stack([imputer.transform(gappy) for _ in range(20)])
+    assert_array_equal(draws[:, ~mask], np.broadcast_to(X[~mask], (20, (~mask).sum())))
+    spread = draws.std(axis=0)[mask]
+    assert (spread > 0).all()
+    # The draws' spread is the measured error of each feature's imputations.
+    per_feature = np.nanmean(np.where(mask, draws.std(axis=0), np.nan), axis=0)
+    assert_allclose(per_feature, imputer.imputation_error_, rtol=0.5)
+
+
+def test_imputer_in_a_pipeline_before_a_detector():
+    gappy, _ = with_gaps(correlated())
+    pipe = make_pipeline(_imputer(random_state=0),
+                         OutlierAutoencoder(max_iter=5, random_state=0)).fit(gappy)
+    assert np.isfinite(pipe.score_samples(gappy)).all()
