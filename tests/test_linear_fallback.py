@@ -34,7 +34,7 @@ def test_small_linear_table_gets_the_pca_model():
     np.testing.assert_allclose(ae.inverse_transform(ae.transform(X_hat)), X_hat, atol=1e-4)
     # Its subspace (in X's units) is PCA's of X or of the standardised rows,
     # up to the rows held out.
-    decoder = ae.module_.decoder[0].weight.detach().double().numpy()
+    decoder = ae.module_.decoder[0].weight.detach().double().cpu().numpy()
     in_x_units = (decoder * ae.scale_[:, None]).T
     raw = PCA(3).fit(X).components_
     standardized = PCA(3).fit((X - ae.mean_) / ae.scale_).components_ * ae.scale_

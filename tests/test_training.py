@@ -126,7 +126,7 @@ def test_learning_rate_schedule_reaches_the_optimizer(blobs):
     seen.clear()
     with pytest.warns(ConvergenceWarning, match="still improving"):
         Spy(max_iter=2, batch_size=100, early_stopping=False, learning_rate_init=0.01,
-            learning_rate="constant", random_state=0).fit(blobs)
+            learning_rate="constant", random_state=0, device="cpu").fit(blobs)
     assert seen == [0.01] * 6
 
 
