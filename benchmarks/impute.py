@@ -35,6 +35,7 @@ each imputer, the share of cells (set x mechanism x rate) where
 from __future__ import annotations
 
 import argparse
+import functools
 import warnings
 from pathlib import Path
 
@@ -67,8 +68,9 @@ def imputers():
     return found
 
 
+@functools.cache
 def _midas():
-    """MIDASpy's imputer as a factory, or None (and a note) where it does not install."""
+    """MIDASpy's imputer as a factory, or None (and a note, once) where it does not install."""
     try:
         import MIDASpy  # noqa: F401
     except Exception as exc:  # TensorFlow missing, or an incompatible one
@@ -200,6 +202,13 @@ def main(argv=None):
     raw.to_csv(out, index=False)
     summary, _ = summarise(raw)
     command = "python -m benchmarks impute" + (" --quick" if args.quick else "")
+    if args.data:
+        command += f" --data <{len(paths)} .npz files>"
+    if not args.quick:
+        command += (" --rates " + " ".join(f"{r:g}" for r in rates) + " --mechanism "
+                    + " ".join(mechanisms) + " --seeds " + " ".join(map(str, seeds)))
+    if args.methods:
+        command += " --methods " + " ".join(f"'{m}'" for m in args.methods)
     notes = (f"Machine: {machine()}. RMSE over the blanked cells, standardised units; "
              "rank 1 = lowest RMSE in a cell (set x mechanism x rate, mean of seeds).")
     md = save_table(summary, "impute", f"Imputation, {len(paths)} sets, rates {rates}, "

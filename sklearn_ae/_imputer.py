@@ -91,7 +91,7 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
     ----------
     estimator_ : estimator
         The fitted autoencoder.
-    imputation_error_ : ndarray of shape (n_features_in_,)
+    imputation_error_ : ndarray of shape (n_features,)
         Root mean squared error of each feature's imputations, measured
         after the fit by hiding a tenth of the observed training cells once
         more; in X's units (NaN for features not modelled).
@@ -101,7 +101,7 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
         The indicator, with ``add_indicator=True``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of features seen during fit, when X has string column names.
 
     See Also

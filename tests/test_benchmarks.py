@@ -72,3 +72,33 @@ def test_novelty_setting_trains_on_normal_rows_only():
     if n_normal + n_anomalies <= 20000:  # not subsampled: every anomaly is tested
         assert len(X_train) == n_normal // 2 and y_test.sum() == n_anomalies
         assert len(X_train) + len(X_test) == n_normal + n_anomalies
+
+
+def test_impute_blanks_cells_as_documented():
+    import numpy as np
+
+    from benchmarks.impute import blank
+
+    X = np.random.RandomState(0).normal(size=(4000, 5))
+    mcar, mnar = blank(X, 0.3, "mcar", 0), blank(X, 0.3, "mnar", 0)
+    assert abs(mcar.mean() - 0.3) < 0.01 and abs(mnar.mean() - 0.3) < 0.01
+    # MNAR: the larger half of each column goes missing about three times as often.
+    high = X > np.median(X, axis=0)
+    assert mnar[high].mean() > 2.5 * mnar[~high].mean()
+    assert abs(mcar[high].mean() - mcar[~high].mean()) < 0.02
+    assert not mnar.all(axis=1).any()
+
+
+@needs_data
+def test_outliers_with_missing_cells_writes_one_table_per_share_and_a_summary():
+    if not list((harness.DATA / "adbench").glob("*.npz")):
+        pytest.skip(f"no ADBench sets in {harness.DATA / 'adbench'}")
+    from benchmarks import outliers
+
+    outliers.main(["--quick", "--detectors", "OutlierAutoencoder", "IsolationForest",
+                   "--missing", "0", "0.2"])
+    out = harness.output_dir(quick=True)
+    summary = (out / "outliers_adbench_missing.csv").read_text()
+    assert "20%" in summary and "0%" in summary
+    assert (out / "outliers_adbench_missing20.md").exists()
+    assert "--missing 0.2" in (out / "outliers_adbench_missing20.md").read_text()
