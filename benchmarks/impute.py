@@ -73,7 +73,7 @@ def _midas():
     """MIDASpy's imputer as a factory, or None (and a note, once) where it does not install."""
     try:
         import MIDASpy  # noqa: F401
-    except Exception as exc:  # TensorFlow missing, or an incompatible one
+    except Exception as exc:  # noqa: BLE001 (TensorFlow missing, or an incompatible one)
         print(f"MIDAS (MIDASpy) left out: {type(exc).__name__}: {exc}".splitlines()[0])
         return None
 

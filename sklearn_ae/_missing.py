@@ -26,6 +26,7 @@ import torch
 __all__ = [
     "GapModule",
     "check_observed_columns",
+    "chunk_with_gaps",
     "fill_missing",
     "gap_per_row_loss",
     "gap_step",
@@ -33,8 +34,8 @@ __all__ = [
     "loop_functions",
     "missing_mask",
     "missing_share",
-    "observed_parts",
     "observed_of",
+    "observed_parts",
     "observed_row_means",
     "training_drop",
 ]

@@ -17,7 +17,7 @@ from sklearn_ae import (
 )
 from sklearn_ae.utils import all_estimators
 
-SMALL = dict(hidden_layer_sizes=(16,), max_iter=30, random_state=0)
+SMALL = {"hidden_layer_sizes": (16,), "max_iter": 30, "random_state": 0}
 
 
 def correlated(n=400, seed=0):
