@@ -3,8 +3,8 @@
 On CUDA, fits capture the training step of a full batch as one CUDA graph and
 replay it; the warm-up steps and short last batches run eagerly. These tests
 check that the captured path gives the eager path's model for the same seed,
-for every variant, that it is really taken, and that a failed capture falls
-back to eager steps with one warning.
+for every variant and for rows with gaps, that it is really taken, and that a
+failed capture falls back to eager steps with one warning.
 """
 
 import warnings
@@ -113,6 +113,22 @@ def test_graphed_fit_matches_eager_fit(variant, data, monkeypatch):
         else eager.inverse_transform(codes_graphed), rtol=1e-3, atol=1e-4)
 
 
+@pytest.mark.parametrize("cls", [Autoencoder, VariationalAutoencoder])
+def test_rows_with_gaps_train_alike_graphed_and_eager(cls, data, monkeypatch):
+    # The gap step (masks, masking noise, the loss rescaled) is captured too;
+    # its draws come from the fit's generator, so both paths see the same noise.
+    X, _ = data
+    X = X.copy()
+    X[np.random.RandomState(1).rand(*X.shape) < 0.1] = np.nan
+    counter = _ReplayCounter(monkeypatch)
+    graphed, graph_warnings = _fit(cls, {}, X, None, monkeypatch, graphs=True)
+    assert graph_warnings == [] and counter.count > 0
+    eager, _ = _fit(cls, {}, X, None, monkeypatch, graphs=False)
+    np.testing.assert_allclose(graphed.loss_curve_, eager.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(graphed.score_samples(X), eager.score_samples(X),
+                               rtol=1e-3, atol=1e-5)
+
+
 def test_batch_dividing_the_rows_and_constant_rate(data, monkeypatch):
     """No short batch at all, and a constant rate (floats, not tensors, in the graph)."""
     X, _ = data
@@ -175,6 +191,29 @@ def test_failed_capture_falls_back_to_eager_with_one_warning(data, monkeypatch):
     # The GPU is usable after the failed capture: a normal fit graphs again.
     again, graph_warnings = _fit(Autoencoder, {}, X, None, monkeypatch, graphs=True)
     assert graph_warnings == [] and counter.count > 0
+
+
+class _SyncingDenoising(DenoisingAutoencoder):
+    """As ``_SyncingAutoencoder``, for a step that draws random numbers (its noise)."""
+
+    def _loss(self, module, X, y):
+        loss = super()._loss(module, X, y)
+        if loss.item() < 0:
+            raise AssertionError("a mean squared error is never negative")
+        return loss
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known bug, seen on an H200 on 2026-11-28: a failed capture leaves the fit's "
+    "generator registered in capture state, and the eager fallback's next random draw "
+    "raises 'Offset increment outside graph capture encountered unexpectedly' "
+    "(_cuda_graphs._GraphedSteps._capture's except branch must reset it)"))
+def test_failed_capture_of_a_step_that_draws_noise_falls_back(data, monkeypatch):
+    X, _ = data
+    est, graph_warnings = _fit(_SyncingDenoising, {"noise": "gaussian"}, X, None, monkeypatch,
+                               graphs=True)
+    assert len(graph_warnings) == 1
+    assert np.isfinite(est.transform(X)).all()
 
 
 def test_capture_error_of_any_kind_falls_back(data, monkeypatch):
