@@ -421,7 +421,6 @@ class BaseAutoencoder(
         continuing = hasattr(self, "module_") and (incremental or self.warm_start)
         self._check_network(continuing, "partial_fit" if incremental else "warm_start=True")
         X = self._validate_training_rows(X, reset=not continuing)
-        self._missing_share = missing_share(X)
         y = self._validate_y(y, X.shape[0], reset=not continuing)
         self._check_distributed(X)
         device = resolve_device(self.device)
@@ -453,9 +452,11 @@ class BaseAutoencoder(
             network, self._network_signature if continuing else None, how)
 
     def _validate_training_rows(self, X, reset):
-        """Training rows checked (and, with ``reset``, recorded): every feature observed."""
+        """Training rows checked (and recorded with ``reset``); their ``_missing_share``."""
         X = self._validate_rows(X, reset)
-        check_observed_columns(X, input_names(self, X.shape[1]))
+        self._missing_share = missing_share(X)
+        if self._missing_share:  # a column can only be empty where there are gaps
+            check_observed_columns(X, input_names(self, X.shape[1]))
         return X
 
     def _init_network_settings(self, X):
