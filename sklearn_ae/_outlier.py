@@ -322,9 +322,9 @@ class OutlierScoreMixin:
         # any normal mode, is what a forest isolates first), else by the
         # first network's own score.
         if self.outlier_score == "isolation":
-            self._fit_forest(X, seed)
             # Kept for _isolation_reference, which scores the same rows.
-            self._forest_on_training_rows = self._forest_scores(X)
+            self._forest_on_training_rows = forest_scores(self._fit_forest(X, seed),
+                                                          self._forest())
             first_scores = -self._forest_on_training_rows
         else:
             first_scores = self._fit_outlier_score(X, y, seed)
@@ -425,17 +425,19 @@ class OutlierScoreMixin:
             return (self._decode_batch(module, self._encode_batch(module, A, y), y) - A
                     ).square() / scale
 
-        error = _ERROR_WEIGHT * (self._log_errors(X) - self.error_center_) / self.error_spread_
-        forest = self.forest_weight_ * (self._forest_scores(X) - self.forest_center_
-                                        ) / self.forest_spread_
-        by_error = _split_by(error, self._over_chunks(feature_errors, X, out_dtype=np.float64))
         arrays = self._forest()
         if arrays["forest_count_"] is None:
             raise ValueError(
                 "this model was fitted by an earlier sklearn_ae, without the forest's node "
                 "counts that split its score by feature: fit it again.")
-        missing = missing_mask(X) if has_gaps(X) else None
-        splits = forest_splits(self._completed(X), arrays)
+        # The rows the forest walks, gaps filled once for its score and its split.
+        rows = self._completed(X)
+        error = _ERROR_WEIGHT * (self._log_errors(X) - self.error_center_) / self.error_spread_
+        forest = self.forest_weight_ * (forest_scores(rows, arrays) - self.forest_center_
+                                        ) / self.forest_spread_
+        by_error = _split_by(error, self._over_chunks(feature_errors, X, out_dtype=np.float64))
+        missing = missing_mask(X) if rows is not X else None  # X itself: no gaps
+        splits = forest_splits(rows, arrays)
         if missing is not None:
             # The forest's part goes to the features the row has.
             splits[missing] = 0.0
@@ -456,8 +458,8 @@ class OutlierScoreMixin:
         """Learn the units of the isolation score's two parts; the rows' scores."""
         forest = self.__dict__.pop("_forest_on_training_rows", None)
         if grow:
-            self._fit_forest(X, seed)
-        if grow or forest is None:
+            forest = forest_scores(self._fit_forest(X, seed), self._forest())
+        elif forest is None:
             forest = self._forest_scores(X)
         error = self._log_errors(X)
         # Units from every training row, the flagged ones included: a new
@@ -511,8 +513,14 @@ class OutlierScoreMixin:
         return fill_missing(X, self._decode(Z))
 
     def _fit_forest(self, X, seed):
-        """Grow the isolation forest on ``X``: its trees become fitted arrays."""
-        self.__dict__.update(grow_forest(self._completed(X), seed))
+        """Grow the isolation forest on ``X``'s rows, gaps filled; return those rows.
+
+        Its trees become fitted arrays; the rows are returned so that the
+        caller scores them without filling the gaps again.
+        """
+        rows = self._completed(X)
+        self.__dict__.update(grow_forest(rows, seed))
+        return rows
 
     def _forest_scores(self, X):
         """The forest's anomaly score of each row (higher is more anomalous)."""
