@@ -33,6 +33,7 @@ __all__ = [
     "has_gaps",
     "loop_functions",
     "missing_mask",
+    "missing_per_feature",
     "missing_share",
     "observed_of",
     "observed_parts",
@@ -103,6 +104,16 @@ def missing_mask(X):
         out[rows[hit], X.indices[hit]] = True
         return out
     return np.isnan(X)
+
+
+def missing_per_feature(X):
+    """Number of missing (NaN) entries of each feature of ``X``, without a dense mask."""
+    if sp.issparse(X):
+        X = X.tocsr()
+        return np.bincount(X.indices[np.isnan(X.data)], minlength=X.shape[1])
+    step = max(1, _SCAN_VALUES // max(X.shape[1], 1))
+    return sum((np.isnan(X[start : start + step]).sum(axis=0)
+                for start in range(0, X.shape[0], step)), np.zeros(X.shape[1], dtype=np.int64))
 
 
 def fill_missing(X, values):

@@ -32,7 +32,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._missing import fill_missing, has_gaps, missing_mask, observed_of, observed_row_means
+from ._missing import fill_missing, has_gaps, missing_mask, missing_per_feature, observed_of
+from ._missing import observed_row_means
 from ._scaling import observed_mean
 
 # Rows of codes the combined outlier score's Gaussian mixture is fitted on.
@@ -541,7 +542,7 @@ class OutlierScoreMixin:
 
         # One row of sums per chunk: never an (n_samples, n_features) array.
         # Each feature's over the rows where it is observed.
-        counts = X.shape[0] - (missing_mask(X).sum(axis=0) if has_gaps(X) else 0)
+        counts = X.shape[0] - (missing_per_feature(X) if has_gaps(X) else 0)
         return self._over_chunks(feature_error_sums, X).sum(axis=0) / np.maximum(counts, 1)
 
     def _score_parts(self, X):
