@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import FLOAT_DTYPES, check_columns, input_names
 from ._denoising import DenoisingAutoencoder
+from ._missing import missing_per_feature
 
 __all__ = ["AutoencoderImputer"]
 
@@ -172,8 +173,7 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
         """
         X = self._validated(X, reset=True)
         self.random_state_ = check_random_state(self.random_state)
-        observed = ~np.isnan(X)
-        self._modelled = observed.any(axis=0)
+        self._modelled = missing_per_feature(X) < X.shape[0]
         empty = np.flatnonzero(~self._modelled)
         if len(empty) and not self.keep_empty_features:
             warnings.warn(
@@ -209,16 +209,13 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
     def _fill(self, X):
         """X with its missing entries filled (the modelled features) or 0 (the others)."""
         out = np.array(X, dtype=np.float64, copy=True)
-        gaps = np.isnan(out)
-        modelled = out[:, self._modelled]
-        gaps_modelled = gaps[:, self._modelled]
-        if gaps_modelled.any():
-            current = modelled.astype(X.dtype, copy=True)
+        current = X[:, self._modelled]  # a copy, in X's dtype as the network was fitted
+        gaps = np.isnan(current)
+        if gaps.any():
             for _ in range(1 + self.max_iter):
                 rebuilt = self.estimator_.inverse_transform(self.estimator_.transform(current))
-                current[gaps_modelled] = rebuilt[gaps_modelled]
-            modelled[gaps_modelled] = current[gaps_modelled]
-            out[:, self._modelled] = modelled
+                current[gaps] = rebuilt[gaps]
+            out[:, self._modelled] = current
         out[:, ~self._modelled] = 0.0
         return out
 
