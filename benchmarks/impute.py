@@ -48,6 +48,7 @@ from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
 from sklearn_ae import AutoencoderImputer
 
 from ._harness import DATA, machine, output_dir, save_table, timed
+from .outliers import halves
 
 MAX_ROWS = 5_000
 
@@ -140,11 +141,6 @@ def evaluate(path, seed, rate, mechanism, names):
         print(f"{path.stem:22s} {mechanism} {rate:.2f} seed {seed} {name:30s} "
               f"RMSE {rmse:.4f} {seconds:6.2f}s", flush=True)
     return rows
-
-
-def halves(names):
-    ordered = sorted(names)
-    return {name: ("A" if i < len(ordered) // 2 else "B") for i, name in enumerate(ordered)}
 
 
 def summarise(raw, reference="IterativeImputer"):
