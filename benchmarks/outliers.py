@@ -386,6 +386,30 @@ def main(argv=None):
     return by_share[args.missing[-1]]
 
 
+def _command(args, shares):
+    """The command line of this run, with ``--missing`` and the ``shares`` it ran (if any)."""
+    command = "python -m benchmarks outliers" + (" --quick" if args.quick else "")
+    if args.family != "tabular":
+        command += f" --family {args.family}"
+    if args.seeds != [0, 1, 2] and not args.quick:
+        command += " --seeds " + " ".join(map(str, args.seeds))
+    if args.detectors:
+        command += " --detectors " + " ".join(f"'{d}'" for d in args.detectors)
+    if args.jobs > 1:
+        command += f" --jobs {args.jobs}"
+    if args.setting != "unsupervised":
+        command += f" --setting {args.setting}"
+    if shares:
+        command += " --missing " + " ".join(f"{m:g}" for m in shares)
+    return command
+
+
+def _stem(args):
+    """The name of this run's tables: the family's, and the setting's unless unsupervised."""
+    stem = "outliers_adbench" if args.family == "tabular" else "outliers_embeddings"
+    return stem if args.setting == "unsupervised" else f"{stem}_{args.setting}"
+
+
 def _missing_table(args, datasets, seeds, by_share):
     """One table of every detector's means at each share of missing cells (this run)."""
     rows = []
@@ -397,13 +421,8 @@ def _missing_table(args, datasets, seeds, by_share):
                          "roc_auc_A": row["roc_auc_A"], "roc_auc_B": row["roc_auc_B"],
                          "ap_A": row["ap_A"], "ap_B": row["ap_B"]})
     table = pd.DataFrame(rows).sort_values(["detector", "missing"])
-    command = ("python -m benchmarks outliers" + (" --quick" if args.quick else "")
-               + " --missing " + " ".join(f"{m:g}" for m in by_share))
-    if args.seeds != [0, 1, 2] and not args.quick:
-        command += " --seeds " + " ".join(map(str, args.seeds))
-    if args.detectors:
-        command += " --detectors " + " ".join(f"'{d}'" for d in args.detectors)
-    stem = ("outliers_adbench" if args.family == "tabular" else "outliers_embeddings") + "_missing"
+    command = _command(args, list(by_share))
+    stem = _stem(args) + "_missing"
     notes = ("Cells of both parts blanked at random (MCAR) after the split. The library's "
              "detectors take the gaps as they are; every peer gets SimpleImputer(mean), fitted "
              "on the training part, in front. Halves A and B as in the other outlier tables.")
@@ -427,19 +446,7 @@ def _report(args, datasets, seeds, names, missing):
                  [d for d in main_detectors if d in names]
                  + [d for d in names if d not in main_detectors], figure=figure)
     report = predict_report(raw)
-    command = "python -m benchmarks outliers" + (" --quick" if args.quick else "")
-    if args.family != "tabular":
-        command += f" --family {args.family}"
-    if args.seeds != [0, 1, 2] and not args.quick:
-        command += " --seeds " + " ".join(map(str, args.seeds))
-    if args.detectors:
-        command += " --detectors " + " ".join(f"'{d}'" for d in args.detectors)
-    if args.jobs > 1:
-        command += f" --jobs {args.jobs}"
-    if args.setting != "unsupervised":
-        command += f" --setting {args.setting}"
-    if missing or len(args.missing) > 1:
-        command += f" --missing {missing:g}"
+    command = _command(args, [missing] if missing or len(args.missing) > 1 else [])
     notes = ("Fit times are single-threaded (one torch/BLAS thread per process).\n\n"
              f"![AUC per data set]({figure}.png)")
     if report is not None:
@@ -448,9 +455,7 @@ def _report(args, datasets, seeds, names, missing):
                   "default `contamination=0.1` (`*_c01`), and with `offset_` at the true "
                   "anomaly rate of the training part (`*_true_rate`).\n\n"
                   + report.to_markdown(index=False, floatfmt=".3f"))
-    stem = "outliers_adbench" if args.family == "tabular" else "outliers_embeddings"
-    if args.setting != "unsupervised":
-        stem += f"_{args.setting}"
+    stem = _stem(args)
     if missing or len(args.missing) > 1:
         # A share of 0 beside others is this run's reference, not the main table.
         stem += f"_missing{round(100 * missing)}"
