@@ -169,6 +169,30 @@ def summarise(raw, reference="IterativeImputer"):
     return summary.sort_values("mean_rank").reset_index(), per_cell
 
 
+def _selection(args):
+    """``(paths, rates, seeds, mechanisms)`` the run covers (``--quick``: a small part)."""
+    paths = args.data or sorted((DATA / "adbench").glob("*.npz"))
+    if not paths:
+        raise FileNotFoundError(f"no .npz data given and none in {DATA / 'adbench'}")
+    if not args.quick:
+        return paths, args.rates, args.seeds, args.mechanism
+    small = {"39_vertebral", "42_WBC", "29_Pima"}
+    return [p for p in paths if p.stem in small] or paths[:3], [0.2], [0], ["mcar", "mnar"]
+
+
+def _command(args, n_paths, rates, seeds, mechanisms):
+    """The command line of this run."""
+    command = "python -m benchmarks impute" + (" --quick" if args.quick else "")
+    if args.data:
+        command += f" --data <{n_paths} .npz files>"
+    if not args.quick:
+        command += (" --rates " + " ".join(f"{r:g}" for r in rates) + " --mechanism "
+                    + " ".join(mechanisms) + " --seeds " + " ".join(map(str, seeds)))
+    if args.methods:
+        command += " --methods " + " ".join(f"'{m}'" for m in args.methods)
+    return command
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Imputation of missing values")
     parser.add_argument("--data", type=Path, nargs="+", default=None,
@@ -181,30 +205,15 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=None, help="CSV of every run")
     parser.add_argument("--quick", action="store_true", help="3 small sets, seed 0, rate 0.2")
     args = parser.parse_args(argv)
-    paths = args.data or sorted((DATA / "adbench").glob("*.npz"))
-    if not paths:
-        raise FileNotFoundError(f"no .npz data given and none in {DATA / 'adbench'}")
-    rates, seeds, mechanisms = args.rates, args.seeds, args.mechanism
-    if args.quick:
-        small = {"39_vertebral", "42_WBC", "29_Pima"}
-        paths = [p for p in paths if p.stem in small] or paths[:3]
-        rates, seeds, mechanisms = [0.2], [0], ["mcar", "mnar"]
+    paths, rates, seeds, mechanisms = _selection(args)
     names = args.methods or list(imputers())
     rows = [row for path in paths for mechanism in mechanisms for rate in rates
             for seed in seeds for row in evaluate(path, seed, rate, mechanism, names)]
     raw = pd.DataFrame(rows, columns=["dataset", "mechanism", "rate", "seed", "method",
                                       "rmse", "seconds"])
-    out = args.out or output_dir(args.quick) / "impute.csv"
-    raw.to_csv(out, index=False)
+    raw.to_csv(args.out or output_dir(args.quick) / "impute.csv", index=False)
     summary, _ = summarise(raw)
-    command = "python -m benchmarks impute" + (" --quick" if args.quick else "")
-    if args.data:
-        command += f" --data <{len(paths)} .npz files>"
-    if not args.quick:
-        command += (" --rates " + " ".join(f"{r:g}" for r in rates) + " --mechanism "
-                    + " ".join(mechanisms) + " --seeds " + " ".join(map(str, seeds)))
-    if args.methods:
-        command += " --methods " + " ".join(f"'{m}'" for m in args.methods)
+    command = _command(args, len(paths), rates, seeds, mechanisms)
     notes = (f"Machine: {machine()}. RMSE over the blanked cells, standardised units; "
              "rank 1 = lowest RMSE in a cell (set x mechanism x rate, mean of seeds).")
     md = save_table(summary, "impute", f"Imputation, {len(paths)} sets, rates {rates}, "

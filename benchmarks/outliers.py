@@ -435,18 +435,34 @@ def _report(args, datasets, seeds, names, missing):
     """Run one share of missing cells; write and print its table."""
     raw = run(datasets, seeds, names, args.jobs, args.setting, (missing,))
     summary, per_set = summarise(raw.drop(columns="missing"))
+    # A share of 0 beside others is this run's reference, not the main table.
+    suffix = f"_missing{round(100 * missing)}" if missing or len(args.missing) > 1 else ""
+    figure = ("outliers_auc_per_set" if args.family == "tabular"
+              else "outliers_embeddings_auc_per_set") + suffix
+    _plot(per_set, args.quick, names, figure)
+    stem = _stem(args) + suffix
+    md = save_table(summary, stem,
+                    f"Outlier detection, {len(datasets)} ADBench {args.family} sets, "
+                    f"seeds {seeds}" + (f", {missing:.0%} of cells missing" if missing else ""),
+                    _command(args, [missing] if suffix else []), quick=args.quick,
+                    notes=_notes(figure, predict_report(raw), missing if suffix else None,
+                                 datasets))
+    per_set.to_csv(output_dir(args.quick) / f"{stem}_per_set.csv", index=False)
+    print(md)
+    return summary
+
+
+def _plot(per_set, quick, names, figure):
+    """The per-set figure: every detector of the table, the main ones first."""
     main_detectors = ["IsolationForest", "PyOD AutoEncoder", "LocalOutlierFactor",
                       "PCA reconstruction"] + [n for n, _ in all_estimators()]
-    # Every detector of the table, the main ones first.
-    figure = ("outliers_auc_per_set" if args.family == "tabular"
-              else "outliers_embeddings_auc_per_set")
-    if missing or len(args.missing) > 1:
-        figure += f"_missing{round(100 * missing)}"
-    plot_per_set(per_set, args.quick,
+    plot_per_set(per_set, quick,
                  [d for d in main_detectors if d in names]
                  + [d for d in names if d not in main_detectors], figure=figure)
-    report = predict_report(raw)
-    command = _command(args, [missing] if missing or len(args.missing) > 1 else [])
+
+
+def _notes(figure, report, missing, datasets):
+    """A table's notes: the figure, what predict gives, the missing cells (when a share), halves."""
     notes = ("Fit times are single-threaded (one torch/BLAS thread per process).\n\n"
              f"![AUC per data set]({figure}.png)")
     if report is not None:
@@ -455,25 +471,15 @@ def _report(args, datasets, seeds, names, missing):
                   "default `contamination=0.1` (`*_c01`), and with `offset_` at the true "
                   "anomaly rate of the training part (`*_true_rate`).\n\n"
                   + report.to_markdown(index=False, floatfmt=".3f"))
-    stem = _stem(args)
-    if missing or len(args.missing) > 1:
-        # A share of 0 beside others is this run's reference, not the main table.
-        stem += f"_missing{round(100 * missing)}"
+    if missing is not None:
         notes += (f"\n\n{missing:.0%} of the cells of both parts blanked at random (MCAR) "
                   "after the split: the library's detectors take the gaps as they are; "
                   "every peer gets SimpleImputer(mean), fitted on the training part, in "
                   "front.")
     split_of = halves([p.stem for p in datasets])
-    notes += ("\n\nHalves (sorted by name; choices are made on one and confirmed on the "
-              "other): A = " + ", ".join(n for n, h in split_of.items() if h == "A")
-              + "; B = " + ", ".join(n for n, h in split_of.items() if h == "B") + ".")
-    md = save_table(summary, stem,
-                    f"Outlier detection, {len(datasets)} ADBench {args.family} sets, "
-                    f"seeds {seeds}" + (f", {missing:.0%} of cells missing" if missing else ""),
-                    command, quick=args.quick, notes=notes)
-    per_set.to_csv(output_dir(args.quick) / f"{stem}_per_set.csv", index=False)
-    print(md)
-    return summary
+    return notes + ("\n\nHalves (sorted by name; choices are made on one and confirmed on "
+                    "the other): A = " + ", ".join(n for n, h in split_of.items() if h == "A")
+                    + "; B = " + ", ".join(n for n, h in split_of.items() if h == "B") + ".")
 
 
 if __name__ == "__main__":
