@@ -9,11 +9,12 @@ import torch
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseAutoencoder, _layer_sizes, fill_doc
+from ._restoration import CORRUPTION_CLASSES, CORRUPTION_DOC, RestorationMixin
 from .nn import ConvAutoencoder
 
 
-@fill_doc
-class ConvolutionalAutoencoder(BaseAutoencoder):
+@fill_doc(extra={"corruption": CORRUPTION_DOC})
+class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
     """Convolutional autoencoder for images, taking the flat rows pipelines pass.
 
     Rows are ``n_samples x channels*height*width`` in numpy's row-major order
@@ -36,6 +37,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
         Feature maps of the successive convolution blocks.
     kernel_size : int, default=3
         Odd side of the square convolution kernels.
+{corruption}
 
     Attributes
     ----------
@@ -65,7 +67,11 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
         "image_shape": [None, "array-like"],
         "channels": ["array-like"],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        **RestorationMixin._restoration_parameter_constraints,
     }
+    _transient_attributes = (*BaseAutoencoder._transient_attributes,
+                             *RestorationMixin._restoration_transients)
+    _nested_estimators = CORRUPTION_CLASSES
 
     def __init__(
         self,
@@ -92,6 +98,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
         image_shape=None,
         channels=(32, 64),
         kernel_size=3,
+        corruption=None,
     ):
         super().__init__(
             n_components=n_components,
@@ -117,6 +124,7 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
         self.image_shape = image_shape
         self.channels = channels
         self.kernel_size = kernel_size
+        self.corruption = corruption
 
     def _resolve_image_shape(self, n_features):
         if self.image_shape is None:
@@ -155,6 +163,9 @@ class ConvolutionalAutoencoder(BaseAutoencoder):
             hidden_layer_sizes=self.hidden_layer_sizes_,
             activation=self.activation,
         )
+
+    def _image_shape(self):
+        return self.image_shape_
 
     def _training_threads(self, module, device):
         # A convolution does far more work per weight than a dense layer

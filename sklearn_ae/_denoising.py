@@ -8,6 +8,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder, fill_doc
+from ._restoration import CORRUPTION_CLASSES, CORRUPTION_DOC, RestorationMixin
 from .nn import MLPAutoencoder, corrupt
 
 
@@ -25,8 +26,8 @@ def _is_interval(pair):
     return low < high
 
 
-@fill_doc
-class DenoisingAutoencoder(BaseAutoencoder):
+@fill_doc(extra={"corruption": CORRUPTION_DOC})
+class DenoisingAutoencoder(RestorationMixin, BaseAutoencoder):
     """Autoencoder trained to rebuild clean rows from corrupted ones.
 
     Each training batch is corrupted afresh (``noise``, ``noise_level``) and the
@@ -61,6 +62,8 @@ class DenoisingAutoencoder(BaseAutoencoder):
         sees: e.g. ``(0, 1)`` for pixels in [0, 1] with ``standardize=False``,
         so that training noise looks like noise on a bounded sensor. None
         leaves them unclipped.
+{corruption}
+        Given, it replaces ``noise``, ``noise_level`` and ``clip``.
 
     Attributes
     ----------
@@ -93,7 +96,9 @@ class DenoisingAutoencoder(BaseAutoencoder):
         "noise": [StrOptions({"gaussian", "masking", "salt_pepper"})],
         "noise_level": [Interval(Real, 0, None, closed="left")],
         "clip": [None, "array-like"],
+        **RestorationMixin._restoration_parameter_constraints,
     }
+    _nested_estimators = CORRUPTION_CLASSES
 
     def __init__(
         self,
@@ -120,6 +125,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
         noise="gaussian",
         noise_level=0.5,
         clip=None,
+        corruption=None,
     ):
         super().__init__(
             n_components=n_components,
@@ -145,10 +151,12 @@ class DenoisingAutoencoder(BaseAutoencoder):
         self.noise = noise
         self.noise_level = noise_level
         self.clip = clip
+        self.corruption = corruption
 
     # The salt-and-pepper values on the training device: a cache, rebuilt
     # on the next fit (it may sit on a GPU).
-    _transient_attributes = (*BaseAutoencoder._transient_attributes, "_salt_pepper")
+    _transient_attributes = (*BaseAutoencoder._transient_attributes, "_salt_pepper",
+                             *RestorationMixin._restoration_transients)
 
     def _check_params(self):
         super()._check_params()
@@ -187,12 +195,16 @@ class DenoisingAutoencoder(BaseAutoencoder):
             self._salt_pepper = cached
         return cached
 
-    def _loss(self, module, X, y):
+    def _corrupts(self):
+        return True
+
+    def _corrupt_batch(self, X, generator):
+        if self._corruption_steps:
+            return self._apply_corruption(X, generator)
         low = high = None
         if self.noise == "salt_pepper":
             low, high = self._salt_pepper_values(X)
-        noisy = corrupt(
-            X, self.noise, self.noise_level, low, high, generator=self._train_generator)
+        noisy = corrupt(X, self.noise, self.noise_level, low, high, generator=generator)
         if self.clip is not None:
             noisy = noisy.clamp(float(self.clip[0]), float(self.clip[1]))
-        return torch.nn.functional.mse_loss(module(noisy), X)
+        return noisy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._base import fill_doc
+from ._restoration import CORRUPTION_DOC
 from ._vanilla import Autoencoder
 
 _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstruction"}, default="isolation"
@@ -34,7 +35,7 @@ _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstructio
         all training rows. 0 trains once. Not applied to warm-started fits."""
 
 
-@fill_doc(extra={"isolation_score": _ISOLATION_DOC})
+@fill_doc(extra={"isolation_score": _ISOLATION_DOC, "corruption": CORRUPTION_DOC})
 class OutlierAutoencoder(Autoencoder):
 
     """Autoencoder outlier detector: reconstruction error and an isolation forest.
@@ -65,6 +66,7 @@ class OutlierAutoencoder(Autoencoder):
     ----------
 {common_parameters}
 {isolation_score}
+{corruption}
 
     Attributes
     ----------
@@ -154,6 +156,7 @@ class OutlierAutoencoder(Autoencoder):
         warm_start=False,
         outlier_score="isolation",
         refit_fraction=0.1,
+        corruption=None,
     ):
         super().__init__(
             n_components=n_components,
@@ -177,4 +180,5 @@ class OutlierAutoencoder(Autoencoder):
             warm_start=warm_start,
             outlier_score=outlier_score,
             refit_fraction=refit_fraction,
+            corruption=corruption,
         )

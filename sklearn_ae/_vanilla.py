@@ -5,11 +5,12 @@ from __future__ import annotations
 from ._base import BaseAutoencoder, fill_doc
 from ._fallback import LinearFallbackMixin
 from ._outlier import OutlierScoreMixin
+from ._restoration import CORRUPTION_CLASSES, CORRUPTION_DOC, RestorationMixin
 from .nn import MLPAutoencoder
 
 
-@fill_doc
-class Autoencoder(LinearFallbackMixin, OutlierScoreMixin, BaseAutoencoder):
+@fill_doc(extra={"corruption": CORRUPTION_DOC})
+class Autoencoder(RestorationMixin, LinearFallbackMixin, OutlierScoreMixin, BaseAutoencoder):
 
     """Fully connected autoencoder with scikit-learn's transformer and outlier API.
 
@@ -77,6 +78,7 @@ class Autoencoder(LinearFallbackMixin, OutlierScoreMixin, BaseAutoencoder):
         is trained on and then reconstructs them well; training without them
         sharpens the outlier scores. It doubles the fit time, so the default, 0,
         trains once. Not applied to warm-started fits.
+{corruption}
 
     Attributes
     ----------
@@ -135,7 +137,11 @@ class Autoencoder(LinearFallbackMixin, OutlierScoreMixin, BaseAutoencoder):
     _parameter_constraints = {
         **BaseAutoencoder._parameter_constraints,
         **OutlierScoreMixin._outlier_parameter_constraints,
+        **RestorationMixin._restoration_parameter_constraints,
     }
+    _transient_attributes = (*BaseAutoencoder._transient_attributes,
+                             *RestorationMixin._restoration_transients)
+    _nested_estimators = (*OutlierScoreMixin._nested_estimators, *CORRUPTION_CLASSES)
 
     def __init__(
         self,
@@ -161,9 +167,11 @@ class Autoencoder(LinearFallbackMixin, OutlierScoreMixin, BaseAutoencoder):
         warm_start=False,
         outlier_score="reconstruction",
         refit_fraction=0.0,
+        corruption=None,
     ):
         self.outlier_score = outlier_score
         self.refit_fraction = refit_fraction
+        self.corruption = corruption
         super().__init__(
             n_components=n_components,
             hidden_layer_sizes=hidden_layer_sizes,
