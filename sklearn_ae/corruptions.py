@@ -287,14 +287,15 @@ class Blur(Corruption):
         Returns
         -------
         ndarray of shape (2 * radius + 1, 2 * radius + 1)
-            ``radius`` is ``ceil(4 * sigma)``, where the Gaussian is below
-            0.04% of its peak (as scikit-image's ``gaussian`` truncates).
+            ``radius`` is ``4 * sigma`` rounded (at least 1): the Gaussian
+            truncated where scipy's and scikit-image's ``gaussian_filter``
+            truncate it.
         """
         line = self._line(torch.float64, "cpu").numpy()
         return np.outer(line, line)
 
     def _line(self, dtype, device):
-        radius = max(1, math.ceil(4.0 * float(self.sigma)))
+        radius = max(1, int(4.0 * float(self.sigma) + 0.5))
         t = torch.arange(-radius, radius + 1, dtype=dtype, device=device)
         line = torch.exp(-0.5 * (t / float(self.sigma)) ** 2)
         return line / line.sum()
