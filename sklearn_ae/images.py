@@ -1,0 +1,381 @@
+"""Whole images: restore any size by patches, compress to bytes, PSNR and SSIM.
+
+The estimators take images as flat rows of a fixed size. These helpers cut
+an image of any size into overlapping patches of that size, pass them
+through a fitted estimator and average the restored patches back (as
+:func:`sklearn.feature_extraction.image.reconstruct_from_patches_2d`
+does), for grey and colour images; compress an image's codes to bytes and
+back; and score restorations with scikit-image's PSNR and SSIM (the
+``images`` extra: ``pip install sklearn_ae[images]``).
+"""
+
+from __future__ import annotations
+
+import lzma
+import math
+import struct
+
+import numpy as np
+
+__all__ = [
+    "compress_image", "decompress_image", "image_patches", "merge_patches", "psnr",
+    "restore_image", "ssim",
+]
+
+# Rows of patches restored at once: bounds the memory of a large image.
+_PATCH_ROWS = 8192
+
+
+def _positions(size, patch, stride):
+    """Top-left corners along one side, the last flush with the border."""
+    if size < patch:
+        raise ValueError(f"the image side {size} is smaller than the patch side {patch}")
+    starts = list(range(0, size - patch + 1, stride))
+    if starts[-1] != size - patch:
+        starts.append(size - patch)
+    return starts
+
+
+def image_patches(image, patch_size, stride=1):
+    """Overlapping patches of an image as flat rows, covering every pixel.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width) or (height, width, channels)
+    patch_size : int or (int, int)
+        Height and width of a patch.
+    stride : int, default=1
+        Step between patches; the last row and column of patches touch the
+        border, so every pixel is covered.
+
+    Returns
+    -------
+    patches : ndarray of shape (n_patches, channels * patch_height * patch_width)
+        Each row one patch, channels first (as
+        :class:`~sklearn_ae.ConvolutionalAutoencoder` reads rows).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ae.images import image_patches, merge_patches
+    >>> image = np.arange(30.0).reshape(5, 6)
+    >>> rows = image_patches(image, 4, stride=2)
+    >>> rows.shape
+    (4, 16)
+    >>> np.array_equal(merge_patches(rows, image.shape, 4, stride=2), image)
+    True
+    """
+    image = _channels_first(image)
+    ph, pw = _pair(patch_size)
+    ys = _positions(image.shape[1], ph, stride)
+    xs = _positions(image.shape[2], pw, stride)
+    return np.stack([image[:, y:y + ph, x:x + pw].ravel() for y in ys for x in xs])
+
+
+def merge_patches(patches, image_shape, patch_size, stride=1):
+    """The image whose :func:`image_patches` are ``patches``, overlaps averaged.
+
+    Parameters
+    ----------
+    patches : ndarray of shape (n_patches, channels * patch_height * patch_width)
+    image_shape : tuple of int
+        ``(height, width)`` or ``(height, width, channels)``.
+    patch_size : int or (int, int)
+    stride : int, default=1
+
+    Returns
+    -------
+    image : ndarray of shape ``image_shape``
+    """
+    height, width = image_shape[:2]
+    channels = image_shape[2] if len(image_shape) == 3 else 1
+    ph, pw = _pair(patch_size)
+    total = np.zeros((channels, height, width))
+    count = np.zeros((1, height, width))
+    ys, xs = _positions(height, ph, stride), _positions(width, pw, stride)
+    corners = [(y, x) for y in ys for x in xs]
+    if len(corners) != len(patches):
+        raise ValueError(f"{len(patches)} patches given; image_shape={image_shape}, "
+                         f"patch_size={patch_size} and stride={stride} make {len(corners)}")
+    for (y, x), patch in zip(corners, patches):
+        total[:, y:y + ph, x:x + pw] += patch.reshape(channels, ph, pw)
+        count[:, y:y + ph, x:x + pw] += 1
+    return _channels_last(total / count, len(image_shape) == 3)
+
+
+def restore_image(estimator, image, *, stride=None, keep_observed=None):
+    """Restore an image of any size with an estimator trained on patches.
+
+    Each overlapping patch of the estimator's input size goes through
+    ``inverse_transform(transform(patch))``; the restored patches are
+    averaged where they overlap.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        One that reconstructs (e.g. trained with ``corruption=``), on rows
+        that are patches: a square grey patch per row, or
+        ``ConvolutionalAutoencoder``'s ``image_shape_``. A grey estimator
+        restores a colour image one channel at a time.
+    image : ndarray of shape (height, width) or (height, width, channels)
+        In the units the estimator was trained in; NaN marks missing pixels
+        (inpainting).
+    stride : int or None, default=None
+        Step between patches; None: a quarter of the patch side. Smaller is
+        slower and smoother.
+    keep_observed : bool or None, default=None
+        Return the given pixels unchanged and restore only the missing ones.
+        None: True when the image has NaN (inpainting), else False.
+
+    Returns
+    -------
+    ndarray of the image's shape, float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ae import Autoencoder
+    >>> from sklearn_ae.corruptions import GaussianNoise
+    >>> from sklearn_ae.images import image_patches, restore_image
+    >>> photo = np.random.RandomState(0).rand(40, 50)
+    >>> ae = Autoencoder(n_components=8, corruption=GaussianNoise(0.1), max_iter=2,
+    ...                  random_state=0).fit(image_patches(photo, 8, stride=2))
+    >>> restore_image(ae, photo).shape
+    (40, 50)
+    """
+    image = np.asarray(image, dtype=np.float64)
+    channels, ph, pw = patch_shape(estimator)
+    stride = max(1, min(ph, pw) // 4) if stride is None else int(stride)
+    colour = image.ndim == 3
+    if colour and channels == 1 and image.shape[2] != 1:
+        return np.stack([restore_image(estimator, image[:, :, c], stride=stride,
+                                       keep_observed=keep_observed)
+                         for c in range(image.shape[2])], axis=2)
+    if (image.shape[2] if colour else 1) != channels:
+        raise ValueError(f"the estimator takes patches of {channels} channels; the image "
+                         f"has {image.shape[2] if colour else 1}")
+    height, width = image.shape[:2]
+    planes = _channels_first(image)
+    total = np.zeros((channels, height, width))
+    count = np.zeros((1, height, width))
+    corners = [(y, x) for y in _positions(height, ph, stride)
+               for x in _positions(width, pw, stride)]
+    for start in range(0, len(corners), _PATCH_ROWS):
+        batch = corners[start:start + _PATCH_ROWS]
+        rows = np.stack([planes[:, y:y + ph, x:x + pw].ravel() for y, x in batch])
+        restored = estimator.inverse_transform(estimator.transform(rows))
+        for (y, x), patch in zip(batch, np.asarray(restored)):
+            total[:, y:y + ph, x:x + pw] += patch.reshape(channels, ph, pw)
+            count[:, y:y + ph, x:x + pw] += 1
+    out = _channels_last(total / count, colour)
+    missing = np.isnan(image)
+    if keep_observed or (keep_observed is None and missing.any()):
+        out = np.where(missing, out, image)
+    return out
+
+
+def patch_shape(estimator):
+    """``(channels, height, width)`` of the rows a fitted estimator takes.
+
+    ``image_shape_`` where the estimator has one, else a square grey patch.
+    """
+    shape = getattr(estimator, "image_shape_", None)
+    if shape is not None:
+        return tuple(int(v) for v in shape)
+    n_features = int(estimator.n_features_in_)
+    side = math.isqrt(n_features)
+    if side * side != n_features:
+        raise ValueError(f"the estimator takes rows of {n_features} values, not square "
+                         "grey patches; train a ConvolutionalAutoencoder with image_shape")
+    return (1, side, side)
+
+
+# -- compression ---------------------------------------------------------------
+
+_MAGIC = b"AEC1"
+# magic, height, width, channels, n_components, bits, coder (0 raw, 1 lzma)
+_HEADER = struct.Struct("<4sIIBHBB")
+# Raw LZMA2 (no container, no checksum): the header above says what it holds.
+_LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
+
+
+def compress_image(estimator, image, bits=6):
+    """An image as bytes: its patches' codes, quantised to ``bits`` each.
+
+    The image is cut into patches that do not overlap (the last row and
+    column flush with the border), each encoded by ``estimator.transform``;
+    each code component is quantised uniformly between its smallest and
+    largest value over the image (both stored as float32), packed, and
+    entropy-coded with LZMA when that is shorter.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Trained on patches (see :func:`restore_image`).
+    image : ndarray of shape (height, width) or (height, width, channels)
+    bits : int in [1, 16], default=6
+        Bits per code component.
+
+    Returns
+    -------
+    bytes
+        Everything :func:`decompress_image` needs besides the estimator;
+        ``8 * len(data) / (height * width)`` is the exact bits per pixel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ae import Autoencoder
+    >>> from sklearn_ae.images import compress_image, decompress_image, image_patches
+    >>> photo = np.random.RandomState(0).rand(32, 32)
+    >>> ae = Autoencoder(n_components=4, max_iter=2, random_state=0).fit(
+    ...     image_patches(photo, 8))
+    >>> data = compress_image(ae, photo, bits=4)
+    >>> decompress_image(ae, data).shape
+    (32, 32)
+    """
+    if not 1 <= int(bits) <= 16:
+        raise ValueError(f"bits must be in [1, 16], got {bits}")
+    image = np.asarray(image, dtype=np.float64)
+    channels, ph, pw = patch_shape(estimator)
+    planes = _per_estimator_channels(image, channels)
+    codes = np.concatenate([estimator.transform(image_patches(p, (ph, pw), stride=min(ph, pw)))
+                            for p in planes])
+    low = codes.min(axis=0).astype(np.float32)
+    high = codes.max(axis=0).astype(np.float32)
+    span = np.where(high > low, high - low, 1.0).astype(np.float64)
+    levels = (1 << int(bits)) - 1
+    q = np.rint((codes - low) / span * levels).clip(0, levels).astype(np.uint16)
+    packed = np.packbits(((q[..., None] >> np.arange(int(bits) - 1, -1, -1)) & 1)
+                         .astype(np.uint8).ravel()).tobytes()
+    # LZMA models bytes: one value per byte (per two above 8 bits), component
+    # by component, lets it learn each component's distribution.
+    symbols = q.T.astype(np.uint8 if bits <= 8 else "<u2").tobytes()
+    squeezed = lzma.compress(symbols, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
+    coder, body = (1, squeezed) if len(squeezed) < len(packed) else (0, packed)
+    height, width = image.shape[:2]
+    header = _HEADER.pack(_MAGIC, height, width, image.shape[2] if image.ndim == 3 else 0,
+                          codes.shape[1], int(bits), coder)
+    return header + low.tobytes() + high.tobytes() + body
+
+
+def decompress_image(estimator, data):
+    """The image :func:`compress_image` stored, decoded by ``estimator``.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        The one that compressed it.
+    data : bytes
+
+    Returns
+    -------
+    ndarray of shape (height, width) or (height, width, channels)
+    """
+    magic, height, width, colour, k, bits, coder = _HEADER.unpack_from(data)
+    if magic != _MAGIC:
+        raise ValueError("these bytes are not an image compressed by compress_image")
+    offset = _HEADER.size
+    low = np.frombuffer(data, np.float32, k, offset).astype(np.float64)
+    high = np.frombuffer(data, np.float32, k, offset + 4 * k).astype(np.float64)
+    body = data[offset + 8 * k:]
+    channels, ph, pw = patch_shape(estimator)
+    n_planes = colour if (colour and channels == 1) else 1
+    per_plane = len(_positions(height, ph, ph)) * len(_positions(width, pw, pw))
+    n_codes = n_planes * per_plane
+    if coder == 1:
+        symbols = lzma.decompress(body, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
+        q = np.frombuffer(symbols, np.uint8 if bits <= 8 else "<u2").reshape(k, n_codes).T
+    else:
+        bits_arr = np.unpackbits(np.frombuffer(body, np.uint8))[:n_codes * k * bits]
+        q = (bits_arr.reshape(n_codes, k, bits).astype(np.uint32)
+             << np.arange(bits - 1, -1, -1)).sum(axis=2)
+    span = np.where(high > low, high - low, 1.0)
+    codes = low + q / ((1 << bits) - 1) * span
+    patches = np.asarray(estimator.inverse_transform(codes))
+    shape = (height, width) if not colour or n_planes > 1 else (height, width, colour)
+    planes = [merge_patches(patches[i * per_plane:(i + 1) * per_plane], shape, (ph, pw),
+                            stride=min(ph, pw)) for i in range(n_planes)]
+    return np.stack(planes, axis=2) if n_planes > 1 else planes[0]
+
+
+# -- quality -------------------------------------------------------------------
+
+def _skimage_metrics():
+    try:
+        from skimage import metrics
+    except ImportError as exc:  # pragma: no cover - the extra is a test dependency
+        raise ImportError("PSNR and SSIM come from scikit-image: pip install "
+                          "'sklearn_ae[images]'") from exc
+    return metrics
+
+
+def psnr(clean, restored, data_range=1.0):
+    """Peak signal-to-noise ratio in dB (scikit-image's), higher is better.
+
+    Parameters
+    ----------
+    clean, restored : ndarray of the same shape
+        One image, or a batch of them (flat rows too): over the whole array.
+    data_range : float, default=1.0
+        Peak value (1 for pixels in [0, 1], 255 for uint8).
+
+    Returns
+    -------
+    float
+    """
+    return float(_skimage_metrics().peak_signal_noise_ratio(
+        np.asarray(clean, dtype=np.float64), np.asarray(restored, dtype=np.float64),
+        data_range=data_range))
+
+
+def ssim(clean, restored, data_range=1.0, image_shape=None):
+    """Structural similarity (scikit-image's), mean over images; 1 is identical.
+
+    Parameters
+    ----------
+    clean, restored : ndarray
+        One image (height, width[, channels]), or flat rows of images with
+        ``image_shape``.
+    data_range : float, default=1.0
+    image_shape : (int, int) or None, default=None
+        ``(height, width)`` of each grey row; None: the arrays are one image.
+
+    Returns
+    -------
+    float
+    """
+    metrics = _skimage_metrics()
+    clean = np.asarray(clean, dtype=np.float64)
+    restored = np.asarray(restored, dtype=np.float64)
+    if image_shape is None:
+        channel_axis = 2 if clean.ndim == 3 else None
+        return float(metrics.structural_similarity(clean, restored, data_range=data_range,
+                                                   channel_axis=channel_axis))
+    shape = tuple(image_shape)
+    # The default 7x7 window, or the image's side where it is smaller (odd).
+    window = min(7, *[s if s % 2 else s - 1 for s in shape])
+    return float(np.mean([
+        metrics.structural_similarity(a.reshape(shape), b.reshape(shape),
+                                      data_range=data_range, win_size=window)
+        for a, b in zip(clean, restored)]))
+
+
+def _pair(size):
+    return (int(size), int(size)) if np.ndim(size) == 0 else tuple(int(s) for s in size)
+
+
+def _channels_first(image):
+    image = np.asarray(image)
+    return image[None] if image.ndim == 2 else np.moveaxis(image, 2, 0)
+
+
+def _channels_last(planes, colour):
+    return np.moveaxis(planes, 0, 2) if colour else planes[0]
+
+
+def _per_estimator_channels(image, channels):
+    """The image as the estimator's inputs: each colour plane alone for a grey estimator."""
+    if image.ndim == 3 and channels == 1 and image.shape[2] != 1:
+        return [image[:, :, c] for c in range(image.shape[2])]
+    return [image]
