@@ -21,6 +21,7 @@ BENCHMARKS = {
     "images": "benchmarks.images",
     "outliers": "benchmarks.outliers",
     "impute": "benchmarks.impute",
+    "restoration": "benchmarks.restoration",
     "outlier_search": "benchmarks.outlier_search",
     "report": "benchmarks.report",
     "fetch": "benchmarks.fetch",

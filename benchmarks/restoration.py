@@ -1,0 +1,415 @@
+"""Image restoration and compression: the library's default against the classical tools.
+
+Run: python -m benchmarks restoration --task {denoise,deblur,superres,inpaint,compress}...
+     --train PATH... --test PATH... --out FILE.csv [--quick]
+
+A PATH is
+- an ``.npz`` with ``X`` (n x h*w, or n x h x w; uint8 grey, or floats in
+  [0, 1]) and optionally ``image_shape``: a collection of small images,
+  restored whole; ``PATH@a:b`` takes rows a to b (``mnist.npz@0:30000``);
+- an image file (PNG, JPEG; any size, grey or colour, converted to grey): a
+  photo, restored by overlapping patches (:func:`sklearn_ae.images.restore_image`);
+- ``skimage:NAME``: one of scikit-image's bundled photos (``skimage:camera``),
+  converted to grey.
+Pixels are in [0, 1]. The model trains on the ``--train`` files (patches of
+them where they are photos) and every method is scored on the ``--test``
+files; a photo's row is its own, a collection's the mean over its images.
+
+Degradations (fixed, seeded):
+- denoise: Gaussian noise, sigma 25/255;
+- deblur: Gaussian PSF, sigma 1.6 px (mirrored borders), then noise sigma 0.01;
+- superres: 2x area downsampling, then bicubic upsampling back: the input;
+- inpaint: 50% of the pixels missing at random (the mask known);
+- compress: the clean image stored at about 0.1 to 2 bits per pixel.
+
+Baselines in the same run: denoise: scikit-image's ``denoise_nl_means``
+(sigma estimated, ``fast_mode``, h = 0.8 sigma as its guide does),
+``denoise_tv_chambolle`` (weight 0.1), ``denoise_wavelet`` (BayesShrink,
+sigma estimated), ``bm3d`` (the true sigma), scikit-learn's
+``MiniBatchDictionaryLearning`` (100 atoms on 7x7 patches of the training
+images, OMP with 2 atoms, as scikit-learn's example) and PCA on the model's
+patches (the same number of components); deblur: ``richardson_lucy`` (30
+iterations) and ``unsupervised_wiener`` with the true PSF; superres: the
+bicubic input; inpaint: ``inpaint_biharmonic``; compress: JPEG (Pillow, each
+image its own file) at qualities 5 to 90, and PCA codes quantised and stored
+exactly as the model's (same bytes accounting). Seconds: training plus
+restoring for the models, restoring for the others.
+
+CSV columns: task, data, method, psnr, ssim, bpp, seconds; ``sklearn_ae`` is
+:func:`sklearn_ae.images.make_restorer`'s model for the task.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import math
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sklearn_ae.corruptions import Blur, Downsample, GaussianNoise, Masking
+from sklearn_ae.images import (
+    compress_image,
+    decompress_image,
+    image_patches,
+    make_restorer,
+    psnr,
+    restore_image,
+    ssim,
+)
+
+from ._harness import machine
+
+TASKS = ("denoise", "deblur", "superres", "inpaint", "compress")
+SIGMA = 25 / 255
+BLUR_SIGMA, BLUR_NOISE = 1.6, 0.01
+BITS = (2, 3, 4, 5, 6, 8)
+JPEG_QUALITIES = (5, 10, 20, 30, 50, 75, 90)
+HALF_A = ["camera", "astronaut", "coffee", "rocket", "brick", "grass"]
+HALF_B = ["coins", "moon", "horse", "page", "hubble_deep_field", "immunohistochemistry"]
+# Training patches drawn from photos, at most.
+MAX_PATCHES = 100000
+
+
+# -- data --------------------------------------------------------------------
+
+def load_source(spec):
+    """``(name, kind, images)``: kind "collection" (n, h, w) or "photo" [one (h, w)]."""
+    spec = str(spec)
+    if spec.startswith("skimage:"):
+        import skimage.data
+        from skimage.color import rgb2gray
+
+        image = np.asarray(getattr(skimage.data, spec.split(":", 1)[1])())
+        image = rgb2gray(image[..., :3]) if image.ndim == 3 else image
+        return spec.split(":", 1)[1], "photo", [_unit(image)]
+    path, _, rows = spec.partition("@")
+    if path.endswith(".npz"):
+        with np.load(path) as data:
+            X = data["X"]
+            shape = tuple(data["image_shape"])[-2:] if "image_shape" in data else None
+        if rows:
+            a, b = (int(v) if v else None for v in rows.split(":"))
+            X = X[a:b]
+        if X.ndim == 2:
+            side = math.isqrt(X.shape[1])
+            X = X.reshape(len(X), *(shape or (side, side)))
+        return Path(path).stem + (f"@{rows}" if rows else ""), "collection", _unit(X)
+    from PIL import Image
+
+    return Path(path).stem, "photo", [_unit(np.asarray(Image.open(path).convert("L")))]
+
+
+def _unit(images):
+    images = np.asarray(images)
+    if images.dtype == bool:
+        return images.astype(np.float64)
+    if images.dtype.kind in "ui" or images.max() > 1.5:
+        return images.astype(np.float64) / 255.0
+    return images.astype(np.float64)
+
+
+# -- degradations ------------------------------------------------------------
+
+def corruption_for(task):
+    """The corruption a model for ``task`` trains on (and the test images get)."""
+    return {"denoise": GaussianNoise(SIGMA),
+            "deblur": [Blur(BLUR_SIGMA), GaussianNoise(BLUR_NOISE)],
+            "superres": Downsample(2),
+            "inpaint": Masking(0.5),
+            "compress": None}[task]
+
+
+def degrade(task, image, seed):
+    """One image (h, w) degraded as the task says; NaN at missing pixels."""
+    corruption = corruption_for(task)
+    steps = corruption if isinstance(corruption, list) else [corruption]
+    row = image.reshape(1, -1)
+    for i, step in enumerate(steps):
+        row = step(row, random_state=seed + i, image_shape=(1, *image.shape))
+    return row.reshape(image.shape)
+
+
+# -- the library's model ----------------------------------------------------
+
+def _train_rows(task, sources, patch, seed):
+    """Training rows (X, y): whole images of a collection or patches of photos.
+
+    Noise and missing pixels are drawn afresh each batch by the model's
+    corruption (y None); blur and low resolution act on the whole photo, so
+    the patches' pairs are cut from the degraded and the clean photo alike.
+    """
+    rng = np.random.RandomState(seed)
+    if all(kind == "collection" for _, kind, _ in sources):
+        X = np.concatenate([images.reshape(len(images), -1) for _, _, images in sources])
+        return X, None
+    pairs = task in ("deblur", "superres")
+    clean, degraded = [], []
+    for _, kind, images in sources:
+        for i, image in enumerate(images if kind == "photo" else []):
+            clean.append(image_patches(image, patch, stride=2))
+            if pairs:
+                degraded.append(image_patches(degrade(task, image, seed + 7 * i), patch, stride=2))
+    X = np.concatenate(clean)
+    keep = rng.permutation(len(X))[:MAX_PATCHES]
+    return (np.concatenate(degraded)[keep], X[keep]) if pairs else (X[keep], None)
+
+
+def _restore(model, kind, image, degraded):
+    if kind == "photo":
+        return restore_image(model, degraded)
+    rows = model.inverse_transform(model.transform(degraded.reshape(len(degraded), -1)))
+    out = rows.reshape(degraded.shape)
+    missing = np.isnan(degraded)
+    return np.where(missing, out, degraded) if missing.any() else out
+
+
+# -- classical tools ---------------------------------------------------------
+
+def baselines(task, train_sources, patch, seed):
+    """``{name: restore(degraded_image) -> image}`` for ``task`` (their training done here)."""
+    import skimage.restoration as R
+
+    if task == "denoise":
+        import bm3d
+
+        def nl_means(x):
+            sigma = float(np.mean(R.estimate_sigma(x)))
+            return R.denoise_nl_means(x, h=0.8 * sigma, sigma=sigma, fast_mode=True,
+                                      patch_size=5, patch_distance=6)
+
+        out = {"nl_means": nl_means,
+               "tv_chambolle": lambda x: R.denoise_tv_chambolle(x, weight=0.1),
+               "wavelet": lambda x: R.denoise_wavelet(x, rescale_sigma=True),
+               "bm3d": lambda x: np.asarray(bm3d.bm3d(x, sigma_psd=SIGMA))}
+        out.update(_patch_models(train_sources, patch, seed))
+        return out
+    if task == "deblur":
+        psf = Blur(BLUR_SIGMA).psf()
+        return {"richardson_lucy": lambda x: R.richardson_lucy(np.clip(x, 0, 1), psf, num_iter=30),
+                "unsupervised_wiener": lambda x: R.unsupervised_wiener(
+                    x, psf, rng=np.random.default_rng(seed))[0]}
+    if task == "superres":
+        return {"bicubic": lambda x: x}
+    if task == "inpaint":
+        return {"inpaint_biharmonic": lambda x: R.inpaint_biharmonic(
+            np.nan_to_num(x), np.isnan(x))}
+    return {}
+
+
+def _patch_models(sources, patch, seed):
+    """Dictionary learning (7x7 patches) and PCA (the model's rows) on clean training images."""
+    from sklearn.decomposition import PCA, MiniBatchDictionaryLearning
+
+    rng = np.random.RandomState(seed)
+    photos = [im for _, kind, images in sources if kind == "photo" for im in images]
+    if photos:
+        patches = np.concatenate([image_patches(im, 7, stride=3) for im in photos])
+    else:
+        patches = np.concatenate([image_patches(im, 7, stride=7) for _, _, images in sources
+                                  for im in images[:3000]])
+    patches = patches[rng.permutation(len(patches))[:20000]]
+    mean = patches.mean(axis=1, keepdims=True)
+    dico = MiniBatchDictionaryLearning(n_components=100, batch_size=200, alpha=1.0,
+                                       max_iter=10, random_state=seed,
+                                       transform_algorithm="omp",
+                                       transform_n_nonzero_coefs=2)
+    dico.fit(patches - mean)
+    rows = _train_rows("compress", sources, patch, seed)[0]
+    pca = PCA(random_state=seed).fit(rows)
+    # Keep the directions whose variance in clean images exceeds the noise's.
+    k = max(1, int((pca.explained_variance_ > SIGMA ** 2).sum()))
+    pca = PCA(n_components=k, random_state=seed).fit(rows)
+
+    def dictionary(x):
+        return restore_image(_Dictionary(dico), x, stride=1)
+
+    def principal(x):
+        if photos:
+            return restore_image(pca, x, stride=max(1, patch // 4))
+        return pca.inverse_transform(pca.transform(x.reshape(1, -1))).reshape(x.shape)
+
+    return {"dictionary_learning": dictionary, f"pca_{k}": principal}
+
+
+class _Dictionary:
+    """A fitted dictionary as an estimator :func:`restore_image` takes (patch means kept)."""
+
+    n_features_in_ = 49
+
+    def __init__(self, dico):
+        self.dico = dico
+
+    def transform(self, P):
+        self._mean = P.mean(axis=1, keepdims=True)
+        return self.dico.transform(P - self._mean)
+
+    def inverse_transform(self, C):
+        return C @ self.dico.components_ + self._mean
+
+
+# -- the run -----------------------------------------------------------------
+
+def _score(clean, restored, kind):
+    restored = np.clip(restored, 0, 1)
+    if kind == "photo":
+        return psnr(clean, restored), ssim(clean, restored)
+    return (float(np.mean([psnr(c, r) for c, r in zip(clean, restored)])),
+            float(np.mean([ssim(c, r) for c, r in zip(clean, restored)])))
+
+
+def run_task(task, train, test, quick, seed=0):
+    """Rows of the CSV for one task."""
+    if task == "compress":
+        return _run_compress(train, test, quick, seed)
+    rows = []
+    collection = all(kind == "collection" for _, kind, _ in train)
+    patch = None if collection else 8
+    X, y = _train_rows(task, train, patch or 8, seed)
+    shape = tuple(train[0][2].shape[1:]) if collection else (patch, patch)
+    model = make_restorer(corruption_for(task) if y is None else None,
+                          image_shape=shape, random_state=seed, max_iter=5 if quick else "auto")
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    fit_seconds = time.perf_counter() - start
+    others = baselines(task, train, patch or 7, seed)
+    for name, kind, images in test:
+        images = images if kind == "photo" else images[: (20 if quick else 200)]
+        degraded = [degrade(task, im, seed + 1000 + i) for i, im in enumerate(images)]
+        clean = images if kind == "collection" else images[0]
+        for method, fn in [("sklearn_ae", None), *others.items()]:
+            start = time.perf_counter()
+            if method == "sklearn_ae":
+                out = _restore(model, kind, clean, np.asarray(degraded) if kind == "collection"
+                               else degraded[0])
+                seconds = fit_seconds + time.perf_counter() - start
+            else:
+                out = [fn(d) for d in degraded]
+                out = np.asarray(out) if kind == "collection" else out[0]
+                seconds = time.perf_counter() - start
+            value, similarity = _score(clean, out, kind)
+            rows.append(dict(task=task, data=name, method=method, psnr=value,
+                             ssim=similarity, bpp=np.nan, seconds=seconds))
+            print(f"{task:9s} {name:24s} {method:22s} PSNR {value:6.2f} SSIM "
+                  f"{similarity:.3f} {seconds:7.1f} s", flush=True)
+    return rows
+
+
+def _run_compress(train, test, quick, seed):
+    """Our codes, PCA's codes (both quantised at BITS) and JPEG, at several rates."""
+    from sklearn.decomposition import PCA
+
+    collection = all(kind == "collection" for _, kind, _ in train)
+    shape = tuple(train[0][2].shape[1:]) if collection else (8, 8)
+    X, _ = _train_rows("compress", train, 8, seed)
+    rows = []
+    for k in ((8,) if quick else (4, 8, 16, 32)):
+        model = make_restorer(None, image_shape=shape, n_components=k, random_state=seed,
+                              max_iter=5 if quick else "auto")
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X)
+        fit_seconds = time.perf_counter() - start
+        pca = PCA(n_components=k, random_state=seed).fit(X)
+        for method, coder, seconds in (("sklearn_ae", model, fit_seconds), ("pca", pca, 0.0)):
+            for bits in BITS:
+                rows += _coded(method, coder, bits, test, quick, seconds, f"k={k} bits={bits}")
+    for quality in JPEG_QUALITIES:
+        rows += _coded("jpeg", None, quality, test, quick, 0.0, f"quality={quality}")
+    return rows
+
+
+def _coded(method, coder, level, test, quick, fit_seconds, label):
+    """Rows for one coder at one level (bits, or JPEG quality) on each test source."""
+    from sklearn_ae.images import compress_rows, decompress_rows
+
+    out = []
+    for name, kind, images in test:
+        images = images if kind == "photo" else images[: (20 if quick else 200)]
+        start = time.perf_counter()
+        if method == "jpeg":
+            n_bytes, decoded = 0, []
+            for im in images:
+                data = _jpeg(im, level)
+                n_bytes += len(data)
+                decoded.append(_from_jpeg(data))
+        elif kind == "photo":
+            data = compress_image(coder, images[0], bits=level)
+            n_bytes, decoded = len(data), [decompress_image(coder, data)]
+        else:
+            data = compress_rows(coder, images.reshape(len(images), -1), bits=level)
+            n_bytes = len(data)
+            decoded = decompress_rows(coder, data).reshape(images.shape)
+        seconds = fit_seconds + time.perf_counter() - start
+        clean = images[0] if kind == "photo" else images
+        value, similarity = _score(clean, decoded[0] if kind == "photo" else np.asarray(decoded),
+                                   kind)
+        bpp = 8 * n_bytes / sum(im.size for im in images)
+        out.append(dict(task="compress", data=name, method=method, psnr=value, ssim=similarity,
+                        bpp=bpp, seconds=seconds))
+        print(f"compress  {name:24s} {method:10s} {label:16s} bpp {bpp:6.3f} PSNR {value:6.2f}",
+              flush=True)
+    return out
+
+
+def _jpeg(image, quality):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)).save(
+        buffer, format="JPEG", quality=int(quality))
+    return buffer.getvalue()
+
+
+def _from_jpeg(data):
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(data)), dtype=np.float64) / 255.0
+
+
+def equal_rate_gaps(table):
+    """Per test source: our PSNR minus JPEG's interpolated at our bits per pixel."""
+    out = []
+    for name, part in table[table.task == "compress"].groupby("data"):
+        jpeg = part[part.method == "jpeg"].sort_values("bpp")
+        ours = part[part.method == "sklearn_ae"]
+        for _, row in ours.iterrows():
+            if jpeg.bpp.min() <= row.bpp <= jpeg.bpp.max():
+                out.append(dict(data=name, bpp=row.bpp, psnr=row.psnr,
+                                jpeg_psnr=np.interp(row.bpp, jpeg.bpp, jpeg.psnr)))
+    return pd.DataFrame(out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks restoration",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--task", nargs="+", choices=TASKS, default=list(TASKS))
+    parser.add_argument("--train", nargs="+", default=None)
+    parser.add_argument("--test", nargs="+", default=None)
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    train = [load_source(s) for s in (args.train or [f"skimage:{n}" for n in HALF_A[1:]])]
+    test = [load_source(s) for s in (args.test or ["skimage:camera"])]
+    print(machine())
+    rows = []
+    for task in args.task:
+        rows += run_task(task, train, test, args.quick, args.seed)
+    table = pd.DataFrame(rows, columns=["task", "data", "method", "psnr", "ssim", "bpp",
+                                        "seconds"])
+    if args.out:
+        table.to_csv(args.out, index=False)
+    print(table.to_string(index=False))
+    gaps = equal_rate_gaps(table)
+    if len(gaps):
+        print("\nCompression against JPEG at equal bits per pixel (JPEG interpolated):")
+        print(gaps.assign(gap=gaps.psnr - gaps.jpeg_psnr).to_string(index=False))
+    return table
