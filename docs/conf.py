@@ -80,6 +80,9 @@ API_SECTIONS = {
                    "VariationalAutoencoder", "ConvolutionalAutoencoder",
                    "ConditionalAutoencoder", "AdversarialAutoencoder", "BaseAutoencoder"],
     "Missing values": ["AutoencoderImputer"],
+    "Corruptions (sklearn_ae.corruptions)": [
+        f"corruptions.{name}" for name in sklearn_ae.corruptions.__all__],
+    "Images (sklearn_ae.images)": [f"images.{name}" for name in sklearn_ae.images.__all__],
     "Saving, loading and serving": ["save", "load", "to_onnx", "register_onnx_converters"],
     "Explaining": ["pipeline_feature_contributions"],
     "Interoperability": ["pyod.PyODDetector"],
@@ -153,6 +156,8 @@ def _write_summaries(out):
             page.write_text(text)
 
 
+import sklearn_ae.corruptions  # noqa: E402
+import sklearn_ae.images  # noqa: E402
 import sklearn_ae.nn  # noqa: E402
 
 _write_api_pages()

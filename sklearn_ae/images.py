@@ -457,7 +457,8 @@ def make_restorer(corruption=None, *, image_shape=(8, 8), random_state=None, **p
     An :class:`~sklearn_ae.Autoencoder` on rows of ``image_shape`` (patches
     of photos, or whole small images) whose code is as wide as a patch (at
     most 128), so that it removes what the corruption adds rather than
-    compressing, and whose hidden layers are (1024, 512). Chosen on
+    compressing, and whose hidden layers are (1024, 512) ((512, 256) for
+    rows of more than 256 pixels, to bound the training time). Chosen on
     scikit-image's photos of half A (camera, Gaussian noise 25/255, against
     narrower networks and 12 or 16 pixel patches) and confirmed on half B
     (``python -m benchmarks restoration``; figures in the benchmarks page).
@@ -491,6 +492,9 @@ def make_restorer(corruption=None, *, image_shape=(8, 8), random_state=None, **p
     from ._vanilla import Autoencoder
 
     n_features = math.prod(int(v) for v in image_shape)
-    defaults = dict(n_components=min(n_features, 128), hidden_layer_sizes=(1024, 512))
+    # Whole images above 256 pixels get half the width: (1024, 512) on 784
+    # pixels takes about 9 minutes per fit on two CPU cores.
+    hidden = (1024, 512) if n_features <= 256 else (512, 256)
+    defaults = dict(n_components=min(n_features, 128), hidden_layer_sizes=hidden)
     return Autoencoder(corruption=corruption, random_state=random_state,
                        **{**defaults, **params})

@@ -45,7 +45,8 @@ def test_readme_first_example_runs_without_warnings():
 # What the guides import from the optional extras (pyproject's dask, persist,
 # onnx, skorch and pyod extras).
 OPTIONAL_EXTRAS = {"dask", "distributed", "dask_ml", "safetensors", "onnx", "onnxruntime",
-                   "skorch", "onnxscript", "pyod", "pythresh", "skl2onnx"}
+                   "skorch", "onnxscript", "pyod", "pythresh", "skl2onnx", "skimage", "PIL",
+                   "bm3d"}
 
 GUIDES = [DEMO.parent.parent / "docs" / name for name in ("user_guide.md", "index.md",
                                                                  "scaling.md")]

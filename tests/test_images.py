@@ -1,0 +1,153 @@
+"""Whole images through models of patches, compression to bytes, PSNR and SSIM."""
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+
+from sklearn_ae import Autoencoder, ConvolutionalAutoencoder
+from sklearn_ae.corruptions import GaussianNoise
+from sklearn_ae.images import (
+    compress_image,
+    compress_rows,
+    decompress_image,
+    decompress_rows,
+    image_patches,
+    make_restorer,
+    merge_patches,
+    patch_shape,
+    psnr,
+    restore_image,
+    ssim,
+)
+
+skimage_metrics = pytest.importorskip(
+    "skimage.metrics", reason="PSNR and SSIM wrap scikit-image (the images extra)")
+
+
+def _identity(n_features):
+    """PCA with every component: transform then inverse_transform gives the rows back."""
+    rng = np.random.RandomState(0)
+    return PCA(n_components=n_features).fit(rng.rand(4 * n_features, n_features))
+
+
+@pytest.mark.parametrize("shape", [(13, 17), (13, 17, 3)])
+@pytest.mark.parametrize("stride", [1, 3, 5])
+def test_patches_cover_every_pixel_and_merge_back(shape, stride):
+    image = np.random.RandomState(0).rand(*shape)
+    rows = image_patches(image, 5, stride=stride)
+    assert rows.shape[1] == 25 * (shape[2] if len(shape) == 3 else 1)
+    np.testing.assert_allclose(merge_patches(rows, shape, 5, stride=stride), image)
+
+
+def test_a_patch_larger_than_the_image_is_refused():
+    with pytest.raises(ValueError, match="smaller than the patch"):
+        image_patches(np.zeros((4, 4)), 8)
+
+
+@pytest.mark.parametrize("stride", [None, 1, 4])
+def test_restore_image_through_an_exact_model_returns_the_image(stride):
+    image = np.random.RandomState(1).rand(30, 22)
+    np.testing.assert_allclose(restore_image(_identity(36), image, stride=stride), image,
+                               atol=1e-10)
+
+
+def test_a_grey_model_restores_a_colour_image_channel_by_channel():
+    image = np.random.RandomState(2).rand(20, 24, 3)
+    np.testing.assert_allclose(restore_image(_identity(16), image), image, atol=1e-10)
+
+
+def test_a_colour_model_takes_colour_patches():
+    rng = np.random.RandomState(3)
+    image = rng.rand(16, 16, 3)
+    cae = ConvolutionalAutoencoder(n_components=4, image_shape=(3, 8, 8), max_iter=1,
+                                   random_state=0).fit(image_patches(image, 8, stride=4))
+    assert patch_shape(cae) == (3, 8, 8)
+    assert restore_image(cae, image).shape == image.shape
+    with pytest.raises(ValueError, match="channels"):
+        restore_image(cae, image[:, :, 0])
+
+
+def test_inpainting_keeps_the_given_pixels_and_fills_the_rest():
+    rng = np.random.RandomState(4)
+    image = rng.rand(24, 24)
+    holes = image.copy()
+    holes[rng.rand(*image.shape) < 0.3] = np.nan
+    ae = Autoencoder(n_components=8, hidden_layer_sizes=(16,), max_iter=2,
+                     random_state=0).fit(image_patches(image, 6))
+    out = restore_image(ae, holes)
+    given = ~np.isnan(holes)
+    np.testing.assert_array_equal(out[given], image[given])
+    assert np.isfinite(out).all()
+
+
+def test_restoring_a_noisy_photo_by_patches_removes_noise():
+    rng = np.random.RandomState(5)
+    yy, xx = np.mgrid[0:48, 0:48] / 48.0
+    photo = 0.5 + 0.4 * np.sin(6 * xx) * np.cos(4 * yy)
+    model = make_restorer(GaussianNoise(0.1), image_shape=(8, 8), hidden_layer_sizes=(128,),
+                          max_iter=40, random_state=0)
+    model.fit(image_patches(photo, 8, stride=1))
+    noisy = photo + rng.normal(0, 0.1, photo.shape)
+    assert psnr(photo, restore_image(model, noisy)) > psnr(photo, noisy) + 5
+
+
+@pytest.mark.parametrize("bits", [1, 4, 8, 12])
+def test_compressed_rows_decode_within_the_quantisation_step(bits):
+    X = np.random.RandomState(6).rand(200, 16)
+    pca = _identity(16)
+    data = compress_rows(pca, X, bits=bits)
+    codes = pca.transform(X)
+    step = (codes.max(axis=0) - codes.min(axis=0)) / (2 ** bits - 1)
+    decoded_codes = pca.transform(decompress_rows(pca, data))
+    assert np.all(np.abs(decoded_codes - codes) <= step / 2 + 1e-5)
+
+
+def test_the_bytes_hold_fewer_bits_than_the_rows():
+    X = np.random.RandomState(7).rand(500, 64)
+    ae = Autoencoder(n_components=4, hidden_layer_sizes=(16,), max_iter=2,
+                     random_state=0).fit(X)
+    data = compress_rows(ae, X, bits=5)
+    # 500 rows x 4 components x 5 bits, plus a header of 8 bytes per component.
+    assert len(data) <= 500 * 4 * 5 / 8 + 64
+    assert decompress_rows(ae, data).shape == X.shape
+
+
+@pytest.mark.parametrize("shape", [(21, 30), (16, 16, 3)])
+def test_an_image_compresses_and_decodes_at_its_shape(shape):
+    image = np.random.RandomState(8).rand(*shape)
+    pca = _identity(64)
+    data = compress_image(pca, image, bits=16)
+    np.testing.assert_allclose(decompress_image(pca, data), image, atol=1e-3)
+
+
+def test_bytes_of_something_else_are_refused():
+    with pytest.raises(ValueError, match="compress_image"):
+        decompress_rows(_identity(4), b"not an image at all")
+    with pytest.raises(ValueError, match="bits"):
+        compress_rows(_identity(4), np.zeros((3, 4)), bits=0)
+
+
+def test_psnr_and_ssim_are_scikit_images():
+    rng = np.random.RandomState(9)
+    clean = rng.rand(32, 32)
+    noisy = clean + rng.normal(0, 0.05, clean.shape)
+    assert psnr(clean, noisy) == pytest.approx(
+        skimage_metrics.peak_signal_noise_ratio(clean, noisy, data_range=1.0))
+    assert psnr(clean, clean + 0.1) == pytest.approx(20.0)
+    assert ssim(clean, noisy) == pytest.approx(
+        skimage_metrics.structural_similarity(clean, noisy, data_range=1.0))
+    rows = np.stack([clean.ravel(), noisy.ravel()])
+    assert ssim(rows, rows, image_shape=(32, 32)) == pytest.approx(1.0)
+
+
+def test_make_restorer_is_a_wide_code_autoencoder_with_the_corruption():
+    corruption = GaussianNoise(0.1)
+    model = make_restorer(corruption, image_shape=(8, 8), random_state=0)
+    assert isinstance(model, Autoencoder) and model.corruption is corruption
+    assert model.n_components == 64
+    assert make_restorer(image_shape=(28, 28), n_components=16).n_components == 16
+
+
+def test_patch_shape_of_rows_that_are_not_square_is_refused():
+    with pytest.raises(ValueError, match="image_shape"):
+        patch_shape(_identity(10))
