@@ -75,6 +75,9 @@ sphinx_gallery_conf = {
     "only_warn_on_example_error": False,
 }
 
+import sklearn_ae.corruptions  # noqa: E402
+import sklearn_ae.images  # noqa: E402
+
 API_SECTIONS = {
     "Estimators": ["Autoencoder", "OutlierAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder",
                    "VariationalAutoencoder", "ConvolutionalAutoencoder",
@@ -156,8 +159,6 @@ def _write_summaries(out):
             page.write_text(text)
 
 
-import sklearn_ae.corruptions  # noqa: E402
-import sklearn_ae.images  # noqa: E402
 import sklearn_ae.nn  # noqa: E402
 
 _write_api_pages()

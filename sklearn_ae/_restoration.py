@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.utils import check_array
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._missing import GapModule
 from .corruptions import as_corruptions, corrupt_rows
@@ -150,6 +151,35 @@ class RestorationMixin:
         module, inputs, target = self._restoration_batch(module, X, y, generator,
                                                          training=False)
         return reconstruction_error(module(inputs), target)
+
+    def score(self, X, y=None):
+        """Opposite of the mean per-row loss; with clean rows ``y``, of the restoration error.
+
+        Without ``y`` (or with labels), as for every estimator: minus the
+        mean squared reconstruction error of the standardised features. With
+        ``y`` the clean versions of the rows of ``X`` (as ``fit`` takes
+        pairs), minus the mean squared error between the restoration
+        ``inverse_transform(transform(X))`` and ``y``, in the same
+        standardised units, so that a grid search over pairs picks the best
+        restorer.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples, n_features) or None, default=None
+            Clean rows, or None.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        targets = clean_targets(y, _num_samples(X), self.n_features_in_)
+        if targets is None:
+            return super().score(X, y)
+        restored = self.inverse_transform(self.transform(X))
+        errors = ((restored - targets) / self.scale_) ** 2
+        return float(-np.mean(errors))
 
     def _fallback_model(self, X, train_rows, val_rows):
         # PCA of the rows is a model of reconstruction, not of restoration.

@@ -398,6 +398,11 @@ class _Function(Corruption):
         return torch.as_tensor(out, dtype=x.dtype).to(x.device)
 
 
+# Every corruption's apply has the base's contract and docstring.
+for _kind in (GaussianNoise, SaltPepper, Masking, Blur, Downsample, _Function):
+    _kind.apply.__doc__ = Corruption.apply.__doc__
+
+
 def as_corruptions(corruption, name="corruption"):
     """The list of :class:`Corruption` objects a ``corruption`` parameter describes.
 

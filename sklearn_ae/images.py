@@ -67,9 +67,8 @@ def image_patches(image, patch_size, stride=1):
     """
     image = _channels_first(image)
     ph, pw = _pair(patch_size)
-    ys = _positions(image.shape[1], ph, stride)
-    xs = _positions(image.shape[2], pw, stride)
-    return np.stack([image[:, y:y + ph, x:x + pw].ravel() for y in ys for x in xs])
+    corners = _corners(image.shape[1], image.shape[2], ph, pw, stride)
+    return np.stack([image[:, y:y + ph, x:x + pw].ravel() for y, x in corners])
 
 
 def merge_patches(patches, image_shape, patch_size, stride=1):
@@ -90,17 +89,25 @@ def merge_patches(patches, image_shape, patch_size, stride=1):
     height, width = image_shape[:2]
     channels = image_shape[2] if len(image_shape) == 3 else 1
     ph, pw = _pair(patch_size)
-    total = np.zeros((channels, height, width))
-    count = np.zeros((1, height, width))
-    ys, xs = _positions(height, ph, stride), _positions(width, pw, stride)
-    corners = [(y, x) for y in ys for x in xs]
+    corners = _corners(height, width, ph, pw, stride)
     if len(corners) != len(patches):
         raise ValueError(f"{len(patches)} patches given; image_shape={image_shape}, "
                          f"patch_size={patch_size} and stride={stride} make {len(corners)}")
-    for (y, x), patch in zip(corners, patches):
-        total[:, y:y + ph, x:x + pw] += patch.reshape(channels, ph, pw)
-        count[:, y:y + ph, x:x + pw] += 1
+    total = np.zeros((channels, height, width))
+    count = np.zeros((1, height, width))
+    _add_patches(total, count, corners, patches, ph, pw)
     return _channels_last(total / count, len(image_shape) == 3)
+
+
+def _corners(height, width, ph, pw, stride):
+    return [(y, x) for y in _positions(height, ph, stride) for x in _positions(width, pw, stride)]
+
+
+def _add_patches(total, count, corners, patches, ph, pw):
+    """Add each patch into ``total`` at its corner, and 1 into ``count`` under it."""
+    for (y, x), patch in zip(corners, patches):
+        total[:, y:y + ph, x:x + pw] += patch.reshape(-1, ph, pw)
+        count[:, y:y + ph, x:x + pw] += 1
 
 
 def restore_image(estimator, image, *, stride=None, keep_observed=None):
@@ -154,30 +161,40 @@ def restore_image(estimator, image, *, stride=None, keep_observed=None):
     if (image.shape[2] if colour else 1) != channels:
         raise ValueError(f"the estimator takes patches of {channels} channels; the image "
                          f"has {image.shape[2] if colour else 1}")
-    height, width = image.shape[:2]
-    planes = _channels_first(image)
-    total = np.zeros((channels, height, width))
-    count = np.zeros((1, height, width))
-    corners = [(y, x) for y in _positions(height, ph, stride)
-               for x in _positions(width, pw, stride)]
-    for start in range(0, len(corners), _PATCH_ROWS):
-        batch = corners[start:start + _PATCH_ROWS]
-        rows = np.stack([planes[:, y:y + ph, x:x + pw].ravel() for y, x in batch])
-        restored = estimator.inverse_transform(estimator.transform(rows))
-        for (y, x), patch in zip(batch, np.asarray(restored)):
-            total[:, y:y + ph, x:x + pw] += patch.reshape(channels, ph, pw)
-            count[:, y:y + ph, x:x + pw] += 1
-    out = _channels_last(total / count, colour)
+    out = _channels_last(_restored_planes(estimator, _channels_first(image), ph, pw, stride),
+                         colour)
     missing = np.isnan(image)
     if keep_observed or (keep_observed is None and missing.any()):
         out = np.where(missing, out, image)
     return out
 
 
-def patch_shape(estimator):
-    """``(channels, height, width)`` of the rows a fitted estimator takes.
+def _restored_planes(estimator, planes, ph, pw, stride):
+    """``(channels, height, width)`` planes through the estimator, patch by patch."""
+    channels, height, width = planes.shape
+    total = np.zeros((channels, height, width))
+    count = np.zeros((1, height, width))
+    corners = _corners(height, width, ph, pw, stride)
+    for start in range(0, len(corners), _PATCH_ROWS):
+        batch = corners[start:start + _PATCH_ROWS]
+        rows = np.stack([planes[:, y:y + ph, x:x + pw].ravel() for y, x in batch])
+        restored = np.asarray(estimator.inverse_transform(estimator.transform(rows)))
+        _add_patches(total, count, batch, restored, ph, pw)
+    return total / count
 
-    ``image_shape_`` where the estimator has one, else a square grey patch.
+
+def patch_shape(estimator):
+    """Give the ``(channels, height, width)`` of the rows a fitted estimator takes.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        With ``image_shape_`` (``ConvolutionalAutoencoder``), else rows that
+        are square grey patches (``n_features_in_`` a perfect square).
+
+    Returns
+    -------
+    tuple of int
     """
     shape = getattr(estimator, "image_shape_", None)
     if shape is not None:
@@ -245,7 +262,7 @@ def _read_header(data):
 
 
 def compress_rows(estimator, X, bits=6):
-    """Rows (e.g. a collection of small images) as bytes: their codes, quantised.
+    """Store rows (e.g. a collection of small images) as bytes: their codes, quantised.
 
     Each code component is quantised uniformly to ``bits`` between its
     smallest and largest value over the rows (both stored as float32),

@@ -15,6 +15,8 @@ import pytest
 numpydoc_validate = pytest.importorskip("numpydoc.validate", reason="numpydoc is not installed")
 
 import sklearn_ae  # noqa: E402
+import sklearn_ae.corruptions  # noqa: E402
+import sklearn_ae.images  # noqa: E402
 import sklearn_ae.nn  # noqa: E402
 import sklearn_ae.utils  # noqa: E402
 
@@ -23,7 +25,7 @@ NOT_REQUIRED = {"SA01", "EX01", "ES01", "RT02", "RT03", "PR07"}
 
 def public_objects():
     names = []
-    for module in (sklearn_ae, sklearn_ae.nn):
+    for module in (sklearn_ae, sklearn_ae.nn, sklearn_ae.corruptions, sklearn_ae.images):
         for name in module.__all__:
             obj = getattr(module, name)
             if not callable(obj):

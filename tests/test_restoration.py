@@ -8,6 +8,7 @@ from sklearn.datasets import load_digits
 
 from sklearn_ae import (
     Autoencoder,
+    BaseAutoencoder,
     ConvolutionalAutoencoder,
     DenoisingAutoencoder,
     OutlierAutoencoder,
@@ -212,3 +213,24 @@ def test_a_model_with_a_corruption_saves_and_loads(tmp_path, digits):
     loaded = load(tmp_path / "model")
     assert repr(loaded.corruption) == repr(est.corruption)
     np.testing.assert_array_equal(loaded.transform(test), est.transform(test))
+
+
+def test_score_with_clean_rows_measures_the_restoration(digits):
+    train, test = digits
+    blur = Blur(1.0)
+    params = dict(n_components=32, hidden_layer_sizes=(64,), max_iter=10, random_state=0)
+    good = Autoencoder(**params).fit(blur(train), train)
+    untrained = Autoencoder(**{**params, "max_iter": 1}).fit(blur(train), train)
+    blurred = blur(test)
+    assert good.score(blurred, test) > untrained.score(blurred, test)
+    expected = -np.mean(((_restored(good, blurred) - test) / good.scale_) ** 2)
+    assert good.score(blurred, test) == pytest.approx(expected)
+    # Without clean rows, the reconstruction score every estimator has.
+    assert good.score(blurred) == BaseAutoencoder.score(good, blurred)
+
+
+def test_outlier_autoencoder_trains_on_pairs_and_scores(digits):
+    train, test = digits
+    detector = OutlierAutoencoder(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
+    detector.fit(Blur(1.0)(train), train)
+    assert np.isfinite(detector.score_samples(test)).all()
