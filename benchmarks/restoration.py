@@ -175,8 +175,6 @@ def baselines(task, train_sources, patch, seed):
     import skimage.restoration as R
 
     if task == "denoise":
-        import bm3d
-
         def nl_means(x):
             sigma = float(np.mean(R.estimate_sigma(x)))
             return R.denoise_nl_means(x, h=0.8 * sigma, sigma=sigma, fast_mode=True,
@@ -184,8 +182,14 @@ def baselines(task, train_sources, patch, seed):
 
         out = {"nl_means": nl_means,
                "tv_chambolle": lambda x: R.denoise_tv_chambolle(x, weight=0.1),
-               "wavelet": lambda x: R.denoise_wavelet(x, rescale_sigma=True),
-               "bm3d": lambda x: np.asarray(bm3d.bm3d(x, sigma_psd=SIGMA))}
+               "wavelet": lambda x: R.denoise_wavelet(x, rescale_sigma=True)}
+        try:
+            import bm3d
+
+            out["bm3d"] = lambda x: np.asarray(bm3d.bm3d(x, sigma_psd=SIGMA))
+        except ImportError:
+            print("bm3d is not installed (pip install 'sklearn_ae[images]'): the run "
+                  "goes on without BM3D", flush=True)
         out.update(_patch_models(train_sources, patch, seed))
         return out
     if task == "deblur":
