@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+from sklearn.utils._param_validation import Interval
 
 __all__ = ["Blur", "Corruption", "Downsample", "GaussianNoise", "Masking", "SaltPepper"]
 
@@ -49,6 +49,8 @@ class Corruption(BaseEstimator):
     """
 
     hides_entries = False
+    # Checked by scikit-learn's _validate_params; a subclass lists its own.
+    _parameter_constraints: dict = {}
 
     def apply(self, x, generator, image_shape=None):
         """Degrade a batch.
@@ -85,9 +87,7 @@ class Corruption(BaseEstimator):
         ndarray of shape (n_samples, n_features)
             float64 unless X is float32.
         """
-        validate_parameter_constraints(
-            getattr(self, "_parameter_constraints", {}), self.get_params(deep=False),
-            caller_name=type(self).__name__)
+        self._validate_params()
         X = np.asarray(X)
         dtype = np.float32 if X.dtype == np.float32 else np.float64
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
@@ -422,10 +422,7 @@ def as_corruptions(corruption, name="corruption"):
                 f"{name} must be a Corruption (sklearn_ae.corruptions), a function "
                 f"f(X, random_state) -> X_degraded, or a list of them; got {step!r}.")
     for step in out:
-        if not isinstance(step, _Function):
-            validate_parameter_constraints(
-                getattr(step, "_parameter_constraints", {}), step.get_params(deep=False),
-                caller_name=f"{name} {type(step).__name__}")
+        step._validate_params()
     return out
 
 
