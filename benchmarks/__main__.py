@@ -15,6 +15,7 @@ BENCHMARKS = {
     "dimred": "benchmarks.dimred",
     "families": "benchmarks.families",
     "fit_cost": "benchmarks.fit_cost",
+    "grid_search": "benchmarks.grid_search",
     "oneclass": "benchmarks.oneclass",
     "denoising": "benchmarks.denoising",
     "vae": "benchmarks.vae",

@@ -55,6 +55,18 @@ def timed(fn, *args):
     return out, time.perf_counter() - start
 
 
+def _cpu_model():
+    """The CPU's model name from /proc/cpuinfo (Linux), else None."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def machine():
     """One line naming the machine, its cores and the torch build."""
     import torch
@@ -63,7 +75,7 @@ def machine():
     from sklearn_ae._device import cpu_has_amx as _cpu_has_amx
 
     return (
-        f"{platform.processor() or platform.machine()}"
+        f"{_cpu_model() or platform.processor() or platform.machine()}"
         f"{' with AMX bf16' if _cpu_has_amx() else ''}, {os.cpu_count()} cores, "
         f"torch {torch.__version__} ({torch.get_num_threads()} threads), {gpu}"
     )

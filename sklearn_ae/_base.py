@@ -19,6 +19,7 @@ from sklearn.base import (
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._categorical import as_input_columns, one_hot_scaling, per_column, validate_categorical
 from ._dask import blockwise
 from ._data import FLOAT_DTYPES, apply_chunked, check_codes, check_columns, chunk_rows
 from ._data import device_rows, input_names, row_shares
@@ -71,7 +72,7 @@ class BaseAutoencoder(
     ``_check_distributed``, ``_init_from_data`` (new network),
     ``_build_module``, ``_training_threads``, ``_make_optimizers``,
     ``_train_step`` per batch and ``_validation_loss`` per epoch,
-    ``_rows_to_retrain``, ``_fallback_model``, ``_fit_outlier_score``,
+    ``_rows_to_retrain``, ``_fallback_watch``, ``_fit_outlier_score``,
     ``_fit_offset``. Every underscore method a subclass may override is in
     this table; a test fails on an override that is not:
 
@@ -93,7 +94,7 @@ class BaseAutoencoder(
     ``_training_threads(module, device)``         CPU threads (1 below 150,000 weights)
     ``_widest_layer(n_features, module)``         units that size inference chunks
     ``_rows_to_retrain(X, y, seed)``              rows for a second network (None)
-    ``_fallback_model(X, train_rows, val_rows)``  ``(module, loss)`` to keep instead (None)
+    ``_fallback_watch(X, train_rows, val_rows)``  watch training; a model to keep (None)
     ``_fit_outlier_score(X, y, seed, keep)``      learn the score; rows' scores (None)
     ``_fit_offset(X, y, scores)``                 ``offset_`` (contamination quantile)
     ``_score_samples(X, y)``                      scores of checked rows (-sample loss)
@@ -191,9 +192,7 @@ class BaseAutoencoder(
         self.verbose = verbose
         self.warm_start = warm_start
 
-    # ------------------------------------------------------------------
-    # Hooks for variants (the table in the class docstring)
-    # ------------------------------------------------------------------
+    # --- Hooks for variants (the table in the class docstring) ---
     # The generator of the fit in progress: training hooks draw their noise
     # from it. None outside a fit, where draws fall back to torch's global one.
     _train_generator = None
@@ -301,11 +300,12 @@ class BaseAutoencoder(
         """
         return None
 
-    def _fallback_model(self, X, train_rows, val_rows):
-        """``(module, loss)`` to keep instead of the trained network, or None.
+    def _fallback_watch(self, X, train_rows, val_rows):
+        """Before a cold fit's training: a watch of it that may stop it, or None (default).
 
-        Called once per cold fit that did not refit, with the rows the
-        network trained and was validated on. None (the default): keep it.
+        ``watch(n_epochs, module)`` runs after each epoch (True: stop); where
+        the fit did not refit, ``watch.model(network)`` is ``(module, loss)``
+        to keep instead of the network, or None.
         """
         return None
 
@@ -348,9 +348,7 @@ class BaseAutoencoder(
         scores = self._over_chunks(self._sample_loss, X, y, row_means=True)
         return np.negative(scores, out=scores)
 
-    # ------------------------------------------------------------------
-    # Fitting: the order of the hooks
-    # ------------------------------------------------------------------
+    # --- Fitting: the order of the hooks ---
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the autoencoder on ``X``.
@@ -462,25 +460,25 @@ class BaseAutoencoder(
     def _init_network_settings(self, X):
         """What a new network is built from: its sizes, the scaling, the variant's data."""
         n_features = X.shape[1]
-        self.n_components_ = (
-            self.n_components if self.n_components is not None
-            else max(1, min(32, n_features // 2))
-        )
+        self.n_components_ = (self.n_components if self.n_components is not None
+                              else max(1, min(32, n_features // 2)))
         self.hidden_layer_sizes_ = hidden_layer_sizes(
             self.hidden_layer_sizes, n_features, self.n_components_)
-        self.mean_, self.scale_ = fit_scaling(X, self.standardize, self._group)
+        self.mean_, self.scale_ = one_hot_scaling(*fit_scaling(X, self.standardize, self._group),
+                                                  getattr(self, "categories_", None))
         self._init_from_data(X)
 
     def _train_stages(self, X, y, plan, continuing):
         """Train the network, then a refit or the fallback model; histories, rows of the last."""
         rate = "constant" if plan.rng is None else None
+        cold = plan.rng is not None and not continuing
+        watch = self._fallback_watch(X, plan.train_rows, plan.val_rows) if cold else None
         module, optimizers, history = self._train_module(
-            X, y, plan.train_rows, plan.val_rows, plan.seed, continuing, learning_rate=rate)
-        self.module_ = module
-        histories, keep = [history], None
-        first_cold_fit = plan.rng is not None and not (continuing or history.interrupted)
-        if first_cold_fit:
-            keep = self._rows_to_retrain(X, y, plan.density_seed)
+            X, y, plan.train_rows, plan.val_rows, plan.seed, continuing, learning_rate=rate,
+            watch=watch)
+        self.module_, histories = module, [history]
+        first_cold_fit = cold and not history.interrupted
+        keep = self._rows_to_retrain(X, y, plan.density_seed) if first_cold_fit else None
         if keep is not None:
             seed, train_rows, val_rows = plan.refit(len(keep), self.early_stopping,
                                                     self.validation_fraction)
@@ -489,8 +487,8 @@ class BaseAutoencoder(
                 False, stage=" (refit without the flagged rows)")
             self.module_ = module
             histories.append(history)
-        elif first_cold_fit:
-            linear = self._fallback_model(X, plan.train_rows, plan.val_rows)
+        elif first_cold_fit and watch is not None:
+            linear = watch.model(module)
             if linear is not None:
                 # The network did not beat PCA on rows it never trained on:
                 # the linear autoencoder (PCA's subspace) is the model.
@@ -551,7 +549,7 @@ class BaseAutoencoder(
         )
 
     def _train_module(self, X, y, train_rows, val_rows, seed, warm, stage="",
-                      learning_rate=None):
+                      learning_rate=None, watch=None):
         """Train the network (a copy of the fitted one when warm) on the rows of ``X``."""
         device, group, scaler = self.device_, self._group, self._scaler()
         X_train, y_train = device_rows(X, y, train_rows, scaler, device)
@@ -583,7 +581,7 @@ class BaseAutoencoder(
                     module, step,
                     X_train, y_train, settings=settings, validation_loss=validation_loss,
                     generator=torch.Generator().manual_seed(seed), optimizers=optimizers,
-                    step_generators=(self._train_generator,), group=group)
+                    step_generators=(self._train_generator,), group=group, watch=watch)
             except FloatingPointError as exc:
                 low, high = scaler.feature_range(X, group)
                 largest = float(max(np.max(np.abs(low)), np.max(np.abs(high))))
@@ -596,9 +594,7 @@ class BaseAutoencoder(
                     hook.remove()
         return module, optimizers, history
 
-    # ------------------------------------------------------------------
-    # Inference
-    # ------------------------------------------------------------------
+    # --- Inference ---
     def _over_chunks(self, fn, A, y=None, standardize=True, out_dtype=np.float64,
                      row_means=False):
         """``fn(module, A_chunk, y_chunk)`` over chunks of ``A`` on the fitted device.
@@ -616,6 +612,8 @@ class BaseAutoencoder(
 
     def _validate_rows(self, X, reset=False):
         """Rows checked against the fit (recorded with ``reset``): float or CSR, NaN allowed."""
+        if (encoded := validate_categorical(self, X, reset)) is not None:
+            return encoded  # a table with categorical columns, one-hot encoded
         check_columns(X)
         X = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=("csr", "csc"),
                           ensure_all_finite="allow-nan")
@@ -662,7 +660,7 @@ class BaseAutoencoder(
             Reconstructions, with the standardisation undone.
         """
         Z = self._check_codes(X)
-        return self._decode(Z).astype(Z.dtype, copy=False)
+        return as_input_columns(self, self._decode(Z).astype(Z.dtype, copy=False))
 
     def _check_codes(self, X):
         """Validated codes for ``inverse_transform``: float, ``n_components_`` wide."""
@@ -738,7 +736,8 @@ class BaseAutoencoder(
         if units not in ("standardized", "original"):
             raise ValueError(f"units must be 'standardized' or 'original', got {units!r}.")
         index = getattr(X, "index", None) if hasattr(X, "columns") else None
-        out = self._contributions(self._validate_rows(X), conditions, units)
+        out = per_column(self._contributions(self._validate_rows(X), conditions, units),
+                         getattr(self, "categories_", None))
         if normalize:
             out = row_shares(out)
         if index is not None:
@@ -818,9 +817,7 @@ class BaseAutoencoder(
         # as score_samples says -inf for it.
         return float(-np.mean(np.where(np.isnan(losses), np.inf, losses)))
 
-    # ------------------------------------------------------------------
-    # scikit-learn plumbing
-    # ------------------------------------------------------------------
+    # --- scikit-learn plumbing ---
     @property
     def _n_features_out(self):
         return self.n_components_

@@ -8,6 +8,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._base import FLOAT_DTYPES, _inlier_labels, fill_doc
+from ._categorical import as_input_columns
 from ._generative import GenerativeMixin
 from ._variational import _SCORE_DRAWS, _fixed_draws, _VariationalBase
 from .nn import VariationalModule
@@ -316,7 +317,7 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
         Z = self._check_codes(X)
         self._require_y(y, "inverse_transform")
         conditions = self._encode_condition(y, len(Z), broadcast=True)
-        return self._decode(Z, conditions).astype(Z.dtype, copy=False)
+        return as_input_columns(self, self._decode(Z, conditions).astype(Z.dtype, copy=False))
 
     def score_samples(self, X, y=None):
         """ELBO of each row in nats; with ``y`` of log p(x | y), else of log p(x).
@@ -441,4 +442,4 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
         Z = self._prior_codes(n_samples, random_state)
         self._require_y(y, "sample")
         conditions = self._encode_condition(y, len(Z), broadcast=True)
-        return self._decode(Z, conditions)
+        return as_input_columns(self, self._decode(Z, conditions))

@@ -9,6 +9,7 @@ import torch
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseAutoencoder, _layer_sizes, fill_doc
+from ._data import input_names
 from ._restoration import CORRUPTION_CLASSES, CORRUPTION_DOC, RestorationMixin
 from .nn import ConvAutoencoder
 
@@ -154,6 +155,11 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
             _layer_sizes("channels", self.channels)
 
     def _build_module(self, n_features):
+        if getattr(self, "categories_", None) is not None:
+            raise ValueError(
+                "ConvolutionalAutoencoder reads each row as an image, and X has categorical "
+                f"columns {_categorical_names(self)}: use Autoencoder for tables, or pass "
+                "pixels only.")
         self.image_shape_ = self._resolve_image_shape(n_features)
         return ConvAutoencoder(
             self.image_shape_,
@@ -178,3 +184,8 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         channels = module.channels  # the network's own, not the parameter
         first = channels[0] * ((height + 1) // 2) * ((width + 1) // 2) if channels else 0
         return max(n_features, first, 1)
+
+
+def _categorical_names(estimator):
+    names = input_names(estimator, estimator.n_features_in_)
+    return [n for n, c in zip(names, estimator.categories_) if c is not None][:10]

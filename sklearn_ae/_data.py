@@ -14,6 +14,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import check_array
 
+from ._categorical import encoded_names
 from ._dask import is_dask
 from ._missing import chunk_with_gaps, observed_row_means
 from ._streaming import StreamedRows
@@ -67,7 +68,12 @@ def check_columns(X):
 def input_names(fitted, n_features):
     """Names of a fitted step's input features: those seen in fit, else x0, x1, ..."""
     names = getattr(fitted, "feature_names_in_", None)
-    return list(names) if names is not None else [f"x{i}" for i in range(n_features)]
+    categories = getattr(fitted, "categories_", None)
+    if categories is None:
+        return list(names) if names is not None else [f"x{i}" for i in range(n_features)]
+    names = list(names) if names is not None else [f"x{i}" for i in range(len(categories))]
+    # Where the encoded features are asked for: one name per category.
+    return names if n_features == len(names) else encoded_names(names, categories)
 
 
 def row_shares(parts):

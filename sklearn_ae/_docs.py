@@ -105,13 +105,22 @@ COMMON_ATTRIBUTES = """    n_components_ : int
         Width of the code.
     hidden_layer_sizes_ : tuple of int
         Hidden widths used.
-    mean_ : ndarray of shape (n_features,)
+    mean_ : ndarray of shape (n_features_encoded,)
         Per-feature mean subtracted before encoding (zeros when
-        ``standardize=False``).
-    scale_ : ndarray of shape (n_features,)
+        ``standardize=False``). One entry per input column, or, for a table
+        with categorical columns, per numeric column and per category
+        (there 0: categories stay 0/1).
+    scale_ : ndarray of shape (n_features_encoded,)
         Per-feature scale divided out before encoding: the standard
         deviation, floored at the median one for features on which most rows
-        share one value (ones when ``standardize=False``).
+        share one value (ones when ``standardize=False``, and for
+        categories).
+    categories_ : list of (ndarray or None)
+        Only when ``X`` had categorical columns (pandas ``category``, or
+        text that is not all numbers): per input column, the categories
+        seen in fit, in the order of their one-hot features (one more
+        feature stands for a category never seen), or None for a numeric
+        column.
     max_iter_ : int
         Epochs the last call of :meth:`fit` was allowed (``max_iter``
         resolved).

@@ -130,6 +130,12 @@ def _check_exportable(estimator, method):
             f"to_onnx takes an estimator of sklearn_ae, got {type(estimator).__name__}; "
             "for scikit-learn's own estimators use skl2onnx.")
     check_is_fitted(estimator)
+    if getattr(estimator, "categories_", None) is not None:
+        raise ValueError(
+            f"to_onnx exports a network of numbers, and this {type(estimator).__name__} was "
+            "fitted on categorical columns it encodes itself. Encode them in the pipeline "
+            "instead (OneHotEncoder in a ColumnTransformer) and export the whole pipeline "
+            "with skl2onnx.to_onnx.")
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 import torch
+from tqdm.auto import tqdm
 
 from ._scaling import Standardizer, sample_rows
 from .nn import MLPAutoencoder
 
-__all__ = ["LinearFallbackMixin"]
+__all__ = ["Baseline", "FallbackWatch", "LinearFallbackMixin"]
 
 # Widest data the comparison takes (it holds a features x features
 # covariance in float64: 32 MB at 2048).
@@ -26,6 +27,9 @@ _LINEAR_MAX_FEATURES = 2048
 # where rows are this many the network wins by far (PCA's subspace from
 # 50,000 rows is as good as from all of them).
 _LINEAR_MAX_ROWS = 50_000
+
+# Epochs between two checks of the network against PCA while it trains.
+_WATCH_EVERY = 5
 
 # Features whose scales (standard deviations, floored as in fit_scaling) lie
 # within this factor of each other are taken to share a unit, so that the
@@ -134,55 +138,143 @@ def _shares_a_unit(scale, cov):
                 and spread.max() <= _SHARED_UNIT_SPREAD * spread.min())
 
 
-def compare(network, X, train_rows, val_rows, scaler, n_components, device):
-    """The best linear codec and its held-out errors, or None where the network wins.
+class Baseline:
+    """The PCA candidates of a fit and their errors on the validation rows.
 
-    Returns ``(in_x_units, loss)``: which PCA won and its mean validation
-    loss in standardised units.
+    One covariance of the standardised training rows gives PCA of the
+    standardised rows and, where the features share a unit, PCA of X as it
+    is. One unit judges: X's where the features share one (what a user
+    comparing with PCA of X measures), else the standardised one (every
+    feature weighed alike, as a user standardising first would measure; in
+    X's units the largest-scale feature alone would decide).
     """
-    scale = np.asarray(scaler.scale, dtype=np.float64)
-    mean, cov = covariance(X, train_rows, scaler)
-    with_raw = _shares_a_unit(scale, cov)
-    kinds = (False, True) if with_raw else (False,)
-    # One unit judges: X's where the features share one (what a user
-    # comparing with PCA of X measures), else the standardised one (every
-    # feature weighed alike, as a user standardising first would measure;
-    # in X's units the largest-scale feature alone would decide).
-    judged = 0 if with_raw else 1
-    with torch.no_grad():
-        codecs = [pca_codec(mean, cov, n_components, scale, raw) for raw in kinds]
-        learnt = validation_errors(_network_rebuild(network, device), X, val_rows,
-                                   scaler)[judged]
+
+    def __init__(self, X, train_rows, val_rows, scaler, n_components):
+        self.X, self.train_rows, self.val_rows, self.scaler = X, train_rows, val_rows, scaler
+        self.n_components = n_components
+        scale = np.asarray(scaler.scale, dtype=np.float64)
+        mean, cov = covariance(X, train_rows, scaler)
+        self.kinds = (False, True) if _shares_a_unit(scale, cov) else (False,)
+        self.judged = 0 if len(self.kinds) == 2 else 1
+        codecs = [pca_codec(mean, cov, n_components, scale, raw) for raw in self.kinds]
         candidates = [validation_errors(_linear_rebuild(c), X, val_rows, scaler)
                       for c in codecs]
-    best = min(range(len(candidates)), key=lambda i: float(np.mean(candidates[i][judged])))
-    linear, linear_standard = candidates[best][judged], candidates[best][1]
-    loss = float(np.mean(linear_standard))
-    if not (np.isfinite(loss) and np.isfinite(np.mean(linear))) or network_wins(
-            linear - learnt):
-        return None
-    return kinds[best], loss
+        self.best = min(range(len(candidates)),
+                        key=lambda i: float(np.mean(candidates[i][self.judged])))
+        self.errors = candidates[self.best][self.judged]
+        # The held-out estimate on the training loss's scale.
+        self.loss = float(np.mean(candidates[self.best][1]))
+
+    def network_errors(self, network, device):
+        """The network's per-row errors on the validation rows, in the judged unit."""
+        with torch.no_grad():
+            return validation_errors(_network_rebuild(network, device), self.X, self.val_rows,
+                                     self.scaler)[self.judged]
+
+    def kept_over(self, network, device):
+        """``(in_x_units, loss)`` of the best PCA, or None where the network wins."""
+        linear = self.errors
+        if not (np.isfinite(self.loss) and np.isfinite(np.mean(linear))) or network_wins(
+                linear - self.network_errors(network, device)):
+            return None
+        return self.kinds[self.best], self.loss
+
+
+class FallbackWatch:
+    """Watches the network train, and stops it once PCA's model is sure to be kept.
+
+    Every ``_WATCH_EVERY`` epochs the network's error on the validation rows
+    (in the unit the final comparison judges) is set against the best
+    PCA's. Training stops where the network cannot catch up: where even its
+    gain per epoch since the last check, kept up for every epoch left,
+    would leave it at or above PCA's error. A loss curve flattens, so the
+    straight line forecasts more than the network will gain; and at the end
+    the network must also win by a standard error, which the forecast does
+    not ask of it.
+
+    Parameters
+    ----------
+    baseline : Baseline
+    device : torch.device
+    max_iter : int
+        Epochs the training may run.
+    stop_early : bool
+        False: only watch (the decision is then taken at the end alone).
+    verbose : int
+        Positive: say which model is kept, and why.
+    """
+
+    def __init__(self, baseline, device, max_iter, stop_early, verbose=0):
+        self.baseline, self.device = baseline, device
+        self.max_iter, self.stop_early, self.verbose = max_iter, stop_early, verbose
+        self.checks = []  # (epochs, mean error) of each check
+        self.stopped_at = None
+
+    def __call__(self, n_epochs, module):
+        """Called after each epoch: True to stop training the network."""
+        if not self.stop_early or n_epochs % _WATCH_EVERY or n_epochs >= self.max_iter:
+            return False
+        module.eval()
+        error = float(np.mean(self.baseline.network_errors(module, self.device)))
+        self.checks.append((n_epochs, error))
+        if len(self.checks) < 2 or not np.isfinite(error):
+            return False
+        (before, previous), best = self.checks[-2], min(e for _, e in self.checks)
+        gain = max(previous - error, 0.0) / (n_epochs - before)
+        if best - gain * (self.max_iter - n_epochs) < float(np.mean(self.baseline.errors)):
+            return False
+        self.stopped_at = n_epochs
+        return True
+
+    def model(self, network):
+        """``(module, loss)`` of the PCA autoencoder to keep, or None to keep ``network``.
+
+        The chosen PCA is refitted on every training row, the validation
+        rows included (on a small table a tenth of the rows matters);
+        ``loss`` stays the held-out estimate, on the training loss's scale.
+        """
+        network.eval()
+        baseline = self.baseline
+        chosen = baseline.kept_over(network, self.device)
+        if chosen is None:
+            return None
+        in_x_units, loss = chosen
+        X, scaler = baseline.X, baseline.scaler
+        rows = np.sort(np.concatenate([baseline.train_rows, baseline.val_rows]))
+        mean, cov = covariance(X, rows, scaler)
+        codec = pca_codec(mean, cov, baseline.n_components,
+                          np.asarray(scaler.scale, dtype=np.float64), in_x_units)
+        if self.verbose:
+            tqdm.write(self._message(in_x_units))
+        return linear_module(codec, X.shape[1], baseline.n_components, self.device), loss
+
+    def _message(self, in_x_units):
+        pca = "PCA of X" if in_x_units else "PCA of the standardised rows"
+        said = (f"{pca} reconstructs the validation rows better than the network "
+                f"(mean error {np.mean(self.baseline.errors):.4g})")
+        if self.stopped_at is None:
+            return said + ": its linear autoencoder is the model."
+        last = self.checks[-1][1]
+        return (f"{said}; the network, at {last:.4g} after {self.stopped_at} of "
+                f"{self.max_iter} epochs, could not catch up: its training stopped there, "
+                "and PCA's linear autoencoder is the model.")
 
 
 class LinearFallbackMixin:
     """Keep PCA's linear autoencoder where the network does not clearly beat it.
 
     For estimators whose default widths (``hidden_layer_sizes="auto"``) are
-    a guess: after training, PCA candidates from one covariance of the
-    standardised training rows (PCA of the standardised rows and, where the
-    features share a unit, PCA of X as it is) and the network are judged on
-    the validation rows; the network stays only if it wins by more than one
-    standard error. Fills the :meth:`_fallback_model` hook of
+    a guess: PCA candidates from one covariance of the standardised training
+    rows (PCA of the standardised rows and, where the features share a
+    unit, PCA of X as it is) and the network are judged on the validation
+    rows; the network stays only if it wins by more than one standard error.
+    While it trains, a :class:`FallbackWatch` stops it once it cannot catch
+    up. Fills the :meth:`_fallback_watch` hook of
     :class:`~sklearn_ae.BaseAutoencoder`.
     """
 
-    def _fallback_model(self, X, train_rows, val_rows):
-        """``(module, loss)`` of a PCA autoencoder unless the network clearly beats it.
-
-        The chosen PCA is refitted on every training row, the validation
-        rows included (on a small table a tenth of the rows matters);
-        ``loss`` stays the held-out estimate, on the training loss's scale.
-        """
+    def _fallback_watch(self, X, train_rows, val_rows):
+        """A :class:`FallbackWatch` of the network against PCA, or None where PCA cannot apply."""
         if not (
             isinstance(self.hidden_layer_sizes, str)
             # PCA takes no missing values: the network is the model.
@@ -194,15 +286,10 @@ class LinearFallbackMixin:
             and self.n_components_ < min(len(train_rows), X.shape[1])
         ):
             return None
-        scaler = Standardizer(self.mean_, self.scale_)
-        train_rows, val_rows = _capped(train_rows), _capped(val_rows)
-        self.module_.eval()
-        chosen = compare(self.module_, X, train_rows, val_rows, scaler, self.n_components_,
-                         self.device_)
-        if chosen is None:
-            return None
-        in_x_units, loss = chosen
-        mean, cov = covariance(X, np.sort(np.concatenate([train_rows, val_rows])), scaler)
-        codec = pca_codec(mean, cov, self.n_components_,
-                          np.asarray(self.scale_, dtype=np.float64), in_x_units)
-        return linear_module(codec, X.shape[1], self.n_components_, self.device_), loss
+        baseline = Baseline(X, _capped(train_rows), _capped(val_rows),
+                            Standardizer(self.mean_, self.scale_), self.n_components_)
+        # A fit that trains a second network after this one (refit_fraction)
+        # keeps no PCA model when it refits: this network must finish.
+        return FallbackWatch(baseline, self.device_, self.max_iter_,
+                             stop_early=not getattr(self, "refit_fraction", 0.0),
+                             verbose=self.verbose)

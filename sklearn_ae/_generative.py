@@ -7,6 +7,8 @@ from numbers import Integral
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._categorical import as_input_columns
+
 __all__ = ["GenerativeMixin"]
 
 
@@ -33,7 +35,7 @@ class GenerativeMixin:
             Generated rows in the units of the training data (the decoder's
             expected value for each draw).
         """
-        return self._decode(self._prior_codes(n_samples, random_state))
+        return as_input_columns(self, self._decode(self._prior_codes(n_samples, random_state)))
 
     def _prior_codes(self, n_samples, random_state):
         """``n_samples`` codes drawn from the prior, after checking the request."""

@@ -389,15 +389,32 @@ def _check_shapes(state):
     n_features = state["n_features_in_"]
     if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
         raise ValueError(f"n_features_in_ must be a positive int, got {n_features!r}")
+    width = _encoded_width(state, n_features)
     for name in ("mean_", "scale_"):
         value = state[name]
         if not (isinstance(value, np.ndarray) and value.dtype.kind == "f"
-                and value.shape == (n_features,) and np.all(np.isfinite(value))):
-            raise ValueError(f"{name} must be {n_features} finite floats, got {value!r:.80}")
+                and value.shape == (width,) and np.all(np.isfinite(value))):
+            raise ValueError(f"{name} must be {width} finite floats, got {value!r:.80}")
     if not (isinstance(state["offset_"], (int, float)) and np.isfinite(state["offset_"])):
         raise ValueError(f"offset_ must be a finite number, got {state['offset_']!r}")
     if not isinstance(state["module_"], _PendingModule):
         raise ValueError("module_ must be the network's weights")
+
+
+def _encoded_width(state, n_features):
+    """Features the network takes: ``n_features``, or one per category where there are some."""
+    from ._categorical import n_inputs
+
+    categories = state.get("categories_")
+    if categories is None:
+        return n_features
+    if not (isinstance(categories, list) and len(categories) == n_features
+            and all(c is None or (isinstance(c, np.ndarray) and c.ndim == 1 and len(c))
+                    for c in categories)
+            and isinstance(state.get("_category_dtypes"), list)
+            and len(state["_category_dtypes"]) == n_features):
+        raise ValueError("categories_ must hold, per input column, None or its categories")
+    return n_inputs(n_features, categories)
 
 
 def _rebuild_module(estimator, weights):
@@ -409,7 +426,7 @@ def _rebuild_module(estimator, weights):
     if bad:
         raise ValueError(f"the file is not a valid model: weights {bad[:5]} are not finite")
     with forked_rng(0):
-        module = estimator._build_module(estimator.n_features_in_)
+        module = estimator._build_module(_encoded_width(vars(estimator), estimator.n_features_in_))
     try:
         module.load_state_dict(weights.state_dict, strict=True)
     except RuntimeError as exc:

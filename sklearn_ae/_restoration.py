@@ -66,7 +66,7 @@ class RestorationMixin:
     """The ``corruption`` parameter and training on (degraded, clean) pairs.
 
     Placed before the base class, it overrides the hooks ``_check_params``,
-    ``_validate_y``, ``_loss``, ``_validation_loss`` and ``_fallback_model``;
+    ``_validate_y``, ``_loss``, ``_validation_loss`` and ``_fallback_watch``;
     each falls through to the parent where neither a corruption nor clean
     rows are given, so such fits are unchanged to the bit.
     """
@@ -86,6 +86,10 @@ class RestorationMixin:
     def _validate_y(self, y, n_samples, reset):
         targets = clean_targets(y, n_samples, self.n_features_in_)
         self._has_targets = targets is not None
+        if (self._has_targets or self._corruption_steps) and hasattr(self, "categories_"):
+            raise ValueError("corruption and clean targets restore numbers (pixels, readings); "
+                             "X has categorical columns. Fit without them, or without "
+                             "corruption and y.")
         if targets is None:
             return super()._validate_y(y, n_samples, reset)
         return targets
@@ -181,11 +185,11 @@ class RestorationMixin:
         errors = ((restored - targets) / self.scale_) ** 2
         return float(-np.mean(errors))
 
-    def _fallback_model(self, X, train_rows, val_rows):
+    def _fallback_watch(self, X, train_rows, val_rows):
         # PCA of the rows is a model of reconstruction, not of restoration.
         if self._corruption_steps or self._has_targets:
             return None
-        return super()._fallback_model(X, train_rows, val_rows)
+        return super()._fallback_watch(X, train_rows, val_rows)
 
 
 def _seen_through(module, inputs, keep_blanks):

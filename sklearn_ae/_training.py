@@ -314,7 +314,7 @@ class LoopSettings:
 
 
 def train(module, train_step, X, y=None, *, settings, generator, validation_loss=None,
-          optimizers=None, step_generators=(), group=SOLO) -> TrainingHistory:
+          optimizers=None, step_generators=(), group=SOLO, watch=None) -> TrainingHistory:
     """Train ``module`` by minibatch steps until it stops improving.
 
     Stopping follows ``MLPRegressor`` (:class:`_EarlyStopping`); with a
@@ -338,6 +338,10 @@ def train(module, train_step, X, y=None, *, settings, generator, validation_loss
         Those ``train_step`` draws from (a CUDA graph's replay advances them).
     group : sklearn_ae._distributed.Group or Solo
         A data-parallel fit's group: losses averaged over ranks, steps eager.
+    watch : callable or None
+        ``watch(n_epochs, module)`` after each epoch: True ends training
+        (e.g. once another model is sure to be kept); the best epoch's
+        weights are restored as after early stopping.
 
     Returns
     -------
@@ -359,7 +363,8 @@ def train(module, train_step, X, y=None, *, settings, generator, validation_loss
                disable=not settings.verbose, leave=True)
     with bar, _epoch_runner(*run, graphed, step_generators, settings.rows_per_epoch) as epoch:
         try:
-            _epochs(module, epoch, validation_loss, group, settings, stopping, history, bar)
+            _epochs(module, epoch, validation_loss, group, settings, stopping, history, bar,
+                    watch)
         except KeyboardInterrupt:
             # As MLPRegressor: Ctrl-C ends training, not the fit; what was
             # learnt so far (the best epoch's weights) is kept.
@@ -369,7 +374,7 @@ def train(module, train_step, X, y=None, *, settings, generator, validation_loss
     return history
 
 
-def _epochs(module, epoch, validation_loss, group, settings, stopping, history, bar):
+def _epochs(module, epoch, validation_loss, group, settings, stopping, history, bar, watch):
     """Run epochs until the stopping rule or ``max_iter`` ends them, into ``history``."""
     for n in range(settings.max_iter):
         module.train()
@@ -384,6 +389,8 @@ def _epochs(module, epoch, validation_loss, group, settings, stopping, history, 
         _show(bar, settings.verbose, values)
         if stop:
             history.converged = True
+            return
+        if watch is not None and watch(n + 1, module):
             return
 
 

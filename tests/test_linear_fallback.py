@@ -133,3 +133,33 @@ def test_pca_model_exports_to_onnx():
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     (codes,) = session.run(None, {"X": X})
     np.testing.assert_allclose(codes, ae.transform(X), rtol=1e-4, atol=1e-5)
+
+
+def test_training_stops_once_pca_is_sure_to_be_kept(monkeypatch, capsys):
+    # Digits, 32 components: PCA of the pixels wins. Watched, the network
+    # stops early; the model kept is the one kept when the choice is made
+    # after every epoch has run.
+    from sklearn_ae import _fallback
+
+    X = load_digits().data[:1400]
+    watched = Autoencoder(n_components=32, random_state=0, verbose=1).fit(X)
+    assert "could not catch up" in capsys.readouterr().out
+    monkeypatch.setattr(_fallback, "_WATCH_EVERY", 10**9)
+    after = Autoencoder(n_components=32, random_state=0).fit(X)
+    assert watched.hidden_layer_sizes_ == () == after.hidden_layer_sizes_
+    assert watched.n_iter_ < after.n_iter_ / 2
+    np.testing.assert_array_equal(watched.transform(X), after.transform(X))
+
+
+def test_a_fit_that_refits_is_not_stopped_early(monkeypatch):
+    # refit_fraction trains a second network without the rows the first one
+    # scores worst: the first must finish whatever PCA does.
+    from sklearn_ae import _fallback
+
+    X = load_digits().data[:600]
+    params = dict(n_components=32, random_state=0, refit_fraction=0.1, max_iter=40)
+    watched = Autoencoder(**params).fit(X)
+    monkeypatch.setattr(_fallback, "_WATCH_EVERY", 10**9)
+    after = Autoencoder(**params).fit(X)
+    assert watched.n_iter_ == after.n_iter_
+    np.testing.assert_array_equal(watched.transform(X), after.transform(X))

@@ -88,7 +88,10 @@ BAD_INPUTS = {
                                      np.nan, X),
     "inf": lambda X: np.where(np.arange(X.size).reshape(X.shape) == 0, np.inf, X),
     "empty": lambda X: X[:0],
-    "strings": lambda X: np.where(np.arange(X.size).reshape(X.shape) == 0, "a", X).astype(object),
+    # Text is categories (tests/test_categorical.py); a value that is neither
+    # a number nor a category is an error.
+    "objects": lambda X: np.where(np.arange(X.size).reshape(X.shape) == 0, {"a": 1},
+                                  X.astype(object)),
 }
 
 
