@@ -56,15 +56,20 @@ def timed(fn, *args):
 
 
 def _cpu_model():
-    """The CPU's model name from /proc/cpuinfo (Linux), else None."""
+    """The CPU's model name and widest vector set from /proc/cpuinfo (Linux), else None."""
     try:
         with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+            text = info.read()
     except OSError:
-        pass
-    return None
+        return None
+    names = [line.split(":", 1)[1].strip() for line in text.splitlines()
+             if line.startswith("model name")]
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines()
+                  if line.startswith("flags")), [])
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else None
+    if not names:
+        return None
+    return names[0] + (f" ({vector})" if vector else "")
 
 
 def machine():

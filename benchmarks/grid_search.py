@@ -99,7 +99,8 @@ def main(argv=None):
     md = save_table(
         table, "grid_search",
         "GridSearchCV over n_components {8, 16, 32}, 5 folds, digits: Autoencoder against PCA",
-        "python -m benchmarks grid_search" + (" --quick" if args.quick else ""),
+        "python -m benchmarks grid_search" + (" --quick" if args.quick else "")
+        + (f" --repeats {args.repeats}" if args.repeats != 3 and not args.quick else ""),
         quick=args.quick,
         notes=(
             "Targets: the default's search at most 3x PCA's, with the same best "
