@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import FLOAT_DTYPES, check_columns, input_names
 from ._denoising import DenoisingAutoencoder
+from ._gaussian import GaussianFill
 from ._missing import missing_per_feature
 
 __all__ = ["AutoencoderImputer"]
@@ -22,6 +23,13 @@ __all__ = ["AutoencoderImputer"]
 # far each feature's imputations fall from the truth (imputation_error_).
 _HELD_OUT_SHARE = 0.1
 _HELD_OUT_ROWS = 5_000
+# With blend=True: the share of observed cells hidden from both models
+# during the fit, on which the blend's weights and imputation_error_ are
+# measured; and the cells a feature's own weight counts as, against the
+# weight of all features pooled (few hidden cells of a feature give a noisy
+# weight of its own).
+_BLEND_SHARE = 0.05
+_BLEND_PRIOR_CELLS = 30
 
 
 def default_estimator(n_features):
@@ -51,7 +59,10 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
     entries are returned untouched. Like
     :class:`~sklearn.impute.IterativeImputer` it models every feature from
     all the others, but with one network for all features, and it
-    learns non-linear relations.
+    learns non-linear relations. By default (``blend=True``) each feature's
+    fills are blended with a linear model's, with weights measured on
+    observed cells hidden from the fit: where the features are near-linear
+    functions of each other (small tables), the linear model fills best.
 
     Parameters
     ----------
@@ -63,6 +74,16 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
         ADBench tables and confirmed on half B (docs: Benchmarks).
     missing_values : int, float, str, np.nan or None, default=np.nan
         The placeholder of a missing value. All occurrences are imputed.
+    blend : bool, default=True
+        True: each feature's fills are a weighted mean of the network's and
+        of a linear model's (each gap's conditional mean under a Gaussian
+        fitted to the rows, what :class:`~sklearn.impute.IterativeImputer`
+        with linear regressors approaches). The weights are chosen per
+        feature on a twentieth of the observed cells, hidden from both
+        models during the fit (shrunk towards the weight of all features
+        pooled where a feature has few such cells), so that tables whose
+        features are near-linear functions of each other are filled as well
+        as a linear model fills them. False: the network's fills alone.
     max_iter : int, default=0
         Refills: after the first fill (the network seeing the row's gaps as
         gaps), each refill reconstructs the completed rows and takes the new
@@ -93,9 +114,13 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
     estimator_ : estimator
         The fitted autoencoder.
     imputation_error_ : ndarray of shape (n_features,)
-        Root mean squared error of each feature's imputations, measured
-        after the fit by hiding a tenth of the observed training cells once
-        more; in X's units (NaN for features not modelled).
+        Root mean squared error of each feature's imputations, in X's units
+        (NaN for features not modelled): with ``blend``, on the observed
+        cells hidden from the fit; else measured after the fit by hiding a
+        tenth of the observed training cells once more.
+    blend_weights_ : ndarray of shape (n_features,) or None
+        With ``blend``: the network's weight in each feature's fills (the
+        linear model has the rest; NaN for features not modelled).
     n_iter_ : int
         Epochs the network trained for.
     indicator_ : MissingIndicator or None
@@ -126,6 +151,7 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "estimator": [None, HasMethods(["fit", "transform", "inverse_transform"])],
         "missing_values": [MissingValues()],
+        "blend": ["boolean"],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "sample_posterior": ["boolean"],
         "add_indicator": ["boolean"],
@@ -133,11 +159,12 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator=None, *, missing_values=np.nan, max_iter=0,
+    def __init__(self, estimator=None, *, missing_values=np.nan, blend=True, max_iter=0,
                  sample_posterior=False, add_indicator=False, keep_empty_features=False,
                  random_state=None):
         self.estimator = estimator
         self.missing_values = missing_values
+        self.blend = blend
         self.max_iter = max_iter
         self.sample_posterior = sample_posterior
         self.add_indicator = add_indicator
@@ -184,13 +211,41 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
                      else default_estimator(int(self._modelled.sum())))
         if "random_state" in estimator.get_params() and estimator.random_state is None:
             estimator.set_params(random_state=self.random_state_.randint(np.iinfo(np.int32).max))
-        self.estimator_ = estimator.fit(X[:, self._modelled])
+        self.blend_weights_, self._linear = None, None
+        if self.blend:
+            self._fit_blend(X, estimator)
+        else:
+            self.estimator_ = estimator.fit(X[:, self._modelled])
+            self.imputation_error_ = self._held_out_errors(X)
         self.n_iter_ = int(getattr(self.estimator_, "n_iter_", 1))
-        self.imputation_error_ = self._held_out_errors(X)
         self.indicator_ = None
         if self.add_indicator:
             self.indicator_ = MissingIndicator(error_on_new=False).fit(X)
         return self
+
+    def _fit_blend(self, X, estimator):
+        """Both models fitted with a share of the observed cells hidden; weights from those."""
+        modelled = X[:, self._modelled]
+        # From the imputer's own seed, never a fixed one: cells drawn with a
+        # user's own fixed seed would otherwise be hidden already.
+        rng = np.random.RandomState(self.random_state_.randint(np.iinfo(np.int32).max))
+        hidden = ~np.isnan(modelled) & (rng.rand(*modelled.shape) < _BLEND_SHARE)
+        blanked = np.where(hidden, np.nan, modelled)
+        self.estimator_ = estimator.fit(blanked)
+        network = self._network_fill(blanked)
+        linear = GaussianFill().fit(blanked).fill(blanked)
+        truth = np.nan_to_num(modelled)
+        weights = blend_weights(network - truth, linear - truth, hidden)
+        errors = np.where(hidden, (weights * network + (1 - weights) * linear - truth) ** 2, 0)
+        counts = hidden.sum(axis=0)
+        self.imputation_error_ = np.full(X.shape[1], np.nan)
+        self.imputation_error_[self._modelled] = np.sqrt(np.divide(
+            errors.sum(axis=0), counts, out=np.full(len(counts), np.nan), where=counts > 0))
+        self.blend_weights_ = np.full(X.shape[1], np.nan)
+        self.blend_weights_[self._modelled] = weights
+        # Refitted on every observed cell: a fit of the linear model costs
+        # little, unlike the network's.
+        self._linear = GaussianFill().fit(modelled)
 
     def _held_out_errors(self, X):
         """Each feature's RMSE of imputation on observed training cells hidden once more."""
@@ -206,16 +261,26 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
                                   where=counts > 0))
         return np.where(self._modelled, error, np.nan)
 
-    def _fill(self, X):
-        """X with its missing entries filled (the modelled features) or 0 (the others)."""
-        out = np.array(X, dtype=np.float64, copy=True)
-        current = X[:, self._modelled]  # a copy, in X's dtype as the network was fitted
+    def _network_fill(self, current):
+        """Rows of the modelled features with their gaps filled by the network (refills too)."""
+        current = np.array(current, copy=True)
         gaps = np.isnan(current)
         if gaps.any():
             for _ in range(1 + self.max_iter):
                 rebuilt = self.estimator_.inverse_transform(self.estimator_.transform(current))
                 current[gaps] = rebuilt[gaps]
-            out[:, self._modelled] = current
+        return current
+
+    def _fill(self, X):
+        """X with its missing entries filled (the modelled features) or 0 (the others)."""
+        out = np.array(X, dtype=np.float64, copy=True)
+        current = X[:, self._modelled]  # in X's dtype, as the network was fitted
+        if np.isnan(current).any():
+            filled = self._network_fill(current).astype(np.float64)
+            if self._linear is not None:
+                weights = self.blend_weights_[self._modelled]
+                filled = weights * filled + (1 - weights) * self._linear.fill(current)
+            out[:, self._modelled] = np.where(np.isnan(current), filled, current)
         out[:, ~self._modelled] = 0.0
         return out
 
@@ -280,3 +345,21 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def blend_weights(network_error, linear_error, hidden):
+    """Per feature, the network's weight in ``w * network + (1 - w) * linear``, in [0, 1].
+
+    Least squares on the ``hidden`` cells (errors are fill minus truth),
+    each feature's weight shrunk towards the pooled one by
+    ``_BLEND_PRIOR_CELLS`` cells' worth.
+    """
+    difference = np.where(hidden, linear_error - network_error, 0.0)
+    numerator = (np.where(hidden, linear_error, 0.0) * difference).sum(axis=0)
+    denominator = (difference**2).sum(axis=0)
+    pooled = float(np.clip(numerator.sum() / denominator.sum(), 0, 1)) if (
+        denominator.sum() > 0) else 0.5
+    own = np.clip(np.divide(numerator, denominator, out=np.full(len(numerator), pooled),
+                            where=denominator > 0), 0, 1)
+    cells = hidden.sum(axis=0)
+    return (cells * own + _BLEND_PRIOR_CELLS * pooled) / (cells + _BLEND_PRIOR_CELLS)
