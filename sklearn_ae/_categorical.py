@@ -131,20 +131,30 @@ def check_unusable(frame, names):
             f"X has columns of numbers with some text: {mixed[:10]} (e.g. {text}). Blank "
             "those entries (NaN) or fix them; to treat the column as categories, give it "
             "pandas' category dtype.")
-    bad = [names[j] for j, kind in enumerate(kinds) if kind == "unusable"]
+    bad = [j for j, kind in enumerate(kinds) if kind == "unusable"]
     if bad:
-        kinds = sorted({str(frame[c].dtype) if c in frame else "?" for c in bad})
+        dtypes = sorted({str(frame.iloc[:, j].dtype) for j in bad})
         raise ValueError(
-            f"X has columns that are neither numbers nor categories: {bad[:10]} "
-            f"(dtypes {kinds}). Turn them into numbers first (a date into its year, "
-            "month or day of the week; a duration into seconds) or drop them.")
+            "X has columns that are neither numbers nor categories: "
+            f"{[names[j] for j in bad][:10]} (dtypes {dtypes}). Turn them into numbers "
+            "first (a date into its year, month or day of the week; a duration into "
+            "seconds) or drop them.")
+
+
+def _not_numeric(frame):
+    """Positions of a frame's columns whose dtype is not a plain number (those to inspect)."""
+    import pandas as pd
+
+    return [j for j, dtype in enumerate(frame.dtypes)
+            if isinstance(dtype, pd.CategoricalDtype) or getattr(dtype, "kind", "O") not in "biuf"]
 
 
 def has_categories(X):
     """Whether ``X`` holds a column to one-hot encode (a check of dtypes and values only)."""
     frame = _as_frame(X)
+    # Numeric dtypes first, at once: a wide numeric frame costs no per-column look.
     return frame is not None and any(
-        _kind(frame.iloc[:, j]) in ("category", "text") for j in range(frame.shape[1]))
+        _kind(frame.iloc[:, j]) in ("category", "text") for j in _not_numeric(frame))
 
 
 def _categories_of(column, name):
@@ -348,6 +358,11 @@ def validate_categorical(estimator, X, reset):
     if reset:
         estimator.__dict__.pop("categories_", None)
         estimator.__dict__.pop("_category_dtypes", None)
+        frame = _as_frame(X)
+        if frame is not None and _not_numeric(frame):
+            # Dates, stray text: named here, whether or not X has categories.
+            check_unusable(frame, [str(c) for c in frame.columns] if _is_frame(X)
+                           else [f"x{j}" for j in range(frame.shape[1])])
         if not has_categories(X):
             return None
     elif getattr(estimator, "categories_", None) is None:

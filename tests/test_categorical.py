@@ -62,7 +62,8 @@ def test_acceptance_defaults_fit_a_mixed_table_with_gaps():
         assert list(parts.columns) == list(frame.columns)
         # NaN exactly where the user's cell is missing.
         assert_array_equal(parts.isna().to_numpy(), frame.isna().to_numpy())
-    assert np.isfinite(reducer.transform(frame)).all() and reducer.transform(frame).shape == (400, 4)
+    codes = reducer.transform(frame)
+    assert np.isfinite(codes).all() and codes.shape == (400, 4)
     assert_array_equal(reducer.categories_[3], ["blue", "red"])
     assert reducer.categories_[0] is None
 
@@ -169,7 +170,8 @@ def test_an_object_array_without_names_works_by_position():
 @pytest.mark.parametrize("column, values, match", [
     ("x", ["1.5", "2", "n/a", "4"] * 20,
      r"numbers with some text: \['x'\] \(e.g. \['n/a'\]\).*category dtype"),
-    ("when", pd.date_range("2020-01-01", periods=80), r"neither numbers nor categories: \['when'\]"),
+    ("when", pd.date_range("2020-01-01", periods=80),
+     r"neither numbers nor categories: \['when'\]"),
     ("id", [f"order-{i}" for i in range(80)], None),
     ("empty", [None] * 80, r"'empty' has no observed value"),
 ])
@@ -202,6 +204,12 @@ def test_transform_checks_the_columns_against_the_fit():
         model.transform(sp.csr_matrix(np.ones((2, 6))))
     with pytest.raises(ValueError, match="infinity"):
         model.transform(frame.assign(a=np.inf))
+
+
+def test_a_date_column_is_named_in_a_table_of_numbers_too():
+    frame = pd.DataFrame({"x": np.arange(40.0), "when": pd.date_range("2020-01-01", periods=40)})
+    with pytest.raises(ValueError, match=r"neither numbers nor categories: \['when'\]"):
+        Autoencoder(**SMALL).fit(frame)
 
 
 def test_text_in_a_column_that_was_numbers_is_named():
