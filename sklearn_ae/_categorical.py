@@ -97,7 +97,11 @@ def _not_numbers(column):
 
 
 def _kind(column):
-    """'numeric', 'category' (pandas categorical) or 'text' (categories found in the values)."""
+    """What a column is, for the encoding.
+
+    'numeric', 'category' (pandas categorical), 'text' (categories found in
+    its values), 'mixed' (mostly numbers, some text) or 'unusable' (a date).
+    """
     import pandas as pd
 
     dtype = column.dtype
@@ -165,9 +169,9 @@ def _categories_of(column, name):
         categories = np.asarray(column.cat.categories, dtype=object)
     else:
         try:
-            categories = np.asarray(sorted(column.dropna().unique(), key=lambda v: (str(type(v)),
-                                                                                   v)),
-                                    dtype=object)
+            # Sorted within each type: a column may mix text and numbers.
+            values = sorted(column.dropna().unique(), key=lambda v: (str(type(v)), v))
+            categories = np.asarray(values, dtype=object)
         except TypeError as exc:
             raise ValueError(
                 f"column {name!r} holds values that are neither numbers nor categories "
