@@ -350,33 +350,12 @@ def validate_categorical(estimator, X, reset):
     ``n_features_in_`` and ``feature_names_in_`` are the input's columns,
     as scikit-learn records them.
     """
-    from sklearn.utils.validation import (
-        FLOAT_DTYPES,
-        _check_feature_names,
-        _check_n_features,
-        check_array,
-    )
+    from sklearn.utils.validation import FLOAT_DTYPES, _check_feature_names, _check_n_features
+    from sklearn.utils.validation import check_array
 
     from ._data import input_names
 
-    if reset:
-        estimator.__dict__.pop("categories_", None)
-        estimator.__dict__.pop("_category_dtypes", None)
-        frame = _as_frame(X)
-        if frame is not None and _not_numeric(frame):
-            # Dates, stray text: named here, whether or not X has categories.
-            check_unusable(frame, [str(c) for c in frame.columns] if _is_frame(X)
-                           else [f"x{j}" for j in range(frame.shape[1])])
-        if not has_categories(X):
-            return None
-    elif getattr(estimator, "categories_", None) is None:
-        if has_categories(X):
-            frame = _as_frame(X)
-            names = [str(c) for c in frame.columns if _kind(frame[c]) in ("category", "text")]
-            raise ValueError(
-                f"X has columns of categories or text {names[:10]}, but "
-                f"{type(estimator).__name__} was fitted on numbers only: fit it on a table "
-                "with these columns to use them.")
+    if not _takes_categories(estimator, X, reset):
         return None
     frame = _as_frame(X)
     if frame is None:
@@ -390,6 +369,29 @@ def validate_categorical(estimator, X, reset):
                           input_names(estimator, estimator.n_features_in_))
     return check_array(rows, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan",
                        estimator=estimator)
+
+
+def _takes_categories(estimator, X, reset):
+    """Whether ``X`` goes the categorical path; with ``reset``, a former fit's categories go."""
+    if reset:
+        estimator.__dict__.pop("categories_", None)
+        estimator.__dict__.pop("_category_dtypes", None)
+        frame = _as_frame(X)
+        if frame is not None and _not_numeric(frame):
+            # Dates, stray text: named here, whether or not X has categories.
+            check_unusable(frame, [str(c) for c in frame.columns] if _is_frame(X)
+                           else [f"x{j}" for j in range(frame.shape[1])])
+        return has_categories(X)
+    if getattr(estimator, "categories_", None) is not None:
+        return True
+    if has_categories(X):
+        frame = _as_frame(X)
+        names = [str(c) for c in frame.columns if _kind(frame[c]) in ("category", "text")]
+        raise ValueError(
+            f"X has columns of categories or text {names[:10]}, but "
+            f"{type(estimator).__name__} was fitted on numbers only: fit it on a table "
+            "with these columns to use them.")
+    return False
 
 
 def _any_frame(X, estimator):
