@@ -196,9 +196,11 @@ def _dtype_tag(column):
 
 
 def fit_columns(X, names):
-    """``(categories, dtypes)`` of a frame: per column None (numeric) or its categories."""
+    """``(categories, dtypes)`` of a frame: per column None (numeric) or its categories.
+
+    Unusable columns were refused before (:func:`_takes_categories`).
+    """
     frame = _as_frame(X)
-    check_unusable(frame, names)
     categories, dtypes = [], []
     for j in range(frame.shape[1]):
         column = frame.iloc[:, j]

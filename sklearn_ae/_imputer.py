@@ -236,11 +236,9 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
         linear = GaussianFill().fit(blanked).fill(blanked)
         truth = np.nan_to_num(modelled)
         weights = blend_weights(network - truth, linear - truth, hidden)
-        errors = np.where(hidden, (weights * network + (1 - weights) * linear - truth) ** 2, 0)
-        counts = hidden.sum(axis=0)
         self.imputation_error_ = np.full(X.shape[1], np.nan)
-        self.imputation_error_[self._modelled] = np.sqrt(np.divide(
-            errors.sum(axis=0), counts, out=np.full(len(counts), np.nan), where=counts > 0))
+        self.imputation_error_[self._modelled] = _hidden_rmse(
+            weights * network + (1 - weights) * linear, truth, hidden)
         self.blend_weights_ = np.full(X.shape[1], np.nan)
         self.blend_weights_[self._modelled] = weights
         # Refitted on every observed cell: a fit of the linear model costs
@@ -254,11 +252,7 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
         truth = X[rows]
         hidden = ~np.isnan(truth) & (rng.rand(*truth.shape) < _HELD_OUT_SHARE)
         blanked = np.where(hidden, np.nan, truth)
-        filled = self._fill(blanked)
-        squares = np.where(hidden, (filled - np.nan_to_num(truth)) ** 2, 0.0).sum(axis=0)
-        counts = hidden.sum(axis=0)
-        error = np.sqrt(np.divide(squares, counts, out=np.full(X.shape[1], np.nan),
-                                  where=counts > 0))
+        error = _hidden_rmse(self._fill(blanked), np.nan_to_num(truth), hidden)
         return np.where(self._modelled, error, np.nan)
 
     def _network_fill(self, current):
@@ -345,6 +339,14 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _hidden_rmse(filled, truth, hidden):
+    """Per feature, the RMSE of ``filled`` on the ``hidden`` cells (NaN where none)."""
+    squares = np.where(hidden, (filled - truth) ** 2, 0.0).sum(axis=0)
+    counts = hidden.sum(axis=0)
+    return np.sqrt(np.divide(squares, counts, out=np.full(len(counts), np.nan),
+                             where=counts > 0))
 
 
 def blend_weights(network_error, linear_error, hidden):
