@@ -170,9 +170,15 @@ class GapModule:
     def _blank(self, out):
         return out.masked_fill(~self.observed, 0.0)
 
+    def _told(self):
+        """The unseen entries as the network's ``missing`` argument, if it takes one."""
+        if getattr(self.network, "missing_layer", None) is None:
+            return {}
+        return {"missing": ~self.seen}
+
     def encode(self, x, *conditions):
-        """Codes of ``x`` with its unseen entries at 0."""
-        return self.network.encode(self._hide(x), *conditions)
+        """Codes of ``x`` with its unseen entries at 0 (and named, to a network told them)."""
+        return self.network.encode(self._hide(x), *conditions, **self._told())
 
     def encode_distribution(self, x, *conditions):
         """The variational posterior of ``x`` with its unseen entries at 0."""
@@ -183,7 +189,7 @@ class GapModule:
         return self._blank(self.network.decode(z, *conditions))
 
     def __call__(self, x, *conditions):
-        return self._blank(self.network(self._hide(x), *conditions))
+        return self._blank(self.network(self._hide(x), *conditions, **self._told()))
 
     def nll(self, x, z, c=None):
         """-log p(x | z) of the observed entries only."""

@@ -196,5 +196,6 @@ class Autoencoder(RestorationMixin, LinearFallbackMixin, OutlierScoreMixin, Base
 
     def _build_module(self, n_features):
         return MLPAutoencoder(
-            n_features, self.n_components_, self.hidden_layer_sizes_, self.activation
+            n_features, self.n_components_, self.hidden_layer_sizes_, self.activation,
+            missing_indicator=self._tells_missing(),
         )

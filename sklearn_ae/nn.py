@@ -90,6 +90,11 @@ class MLPAutoencoder(nn.Module):
     code_activation : {"identity", "logistic", "tanh", "relu"}, default="identity"
         Activation of the code layer: "logistic" keeps codes in (0, 1), as a
         KL sparsity penalty needs; "relu" gives exact zeros.
+    missing_indicator : bool, default=False
+        Tell the encoder which entries are missing: a linear map of the 0/1
+        missing mask (``missing_layer``) is added to the first layer's
+        output, as if the mask were concatenated to the input. A row without
+        gaps (``missing=None``) goes through the plain encoder.
     """
 
     def __init__(
@@ -99,6 +104,7 @@ class MLPAutoencoder(nn.Module):
         hidden_layer_sizes: Sequence[int] = (128, 64),
         activation: str = "relu",
         code_activation: str = "identity",
+        missing_indicator: bool = False,
     ):
         super().__init__()
         hidden = [int(h) for h in hidden_layer_sizes]
@@ -106,20 +112,29 @@ class MLPAutoencoder(nn.Module):
         if code_activation != "identity":
             self.encoder.append(ACTIVATIONS[code_activation]())
         self.decoder = make_mlp([n_components, *hidden[::-1], n_features], activation)
+        # Built last, so that the other layers' initial weights do not move.
+        self.missing_layer = (nn.Linear(n_features, self.encoder[0].out_features, bias=False)
+                              if missing_indicator else None)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, missing: torch.Tensor | None = None) -> torch.Tensor:
         """Map rows of ``x`` to codes.
 
         Parameters
         ----------
         x : torch.Tensor of shape (n_samples, n_features)
-            Rows.
+            Rows, missing entries filled (with 0, the mean once standardised).
+        missing : torch.Tensor of bool, same shape, optional
+            True where an entry is missing; read only by a network built
+            with ``missing_indicator=True``.
 
         Returns
         -------
         torch.Tensor of shape (n_samples, n_components)
         """
-        return self.encoder(x)
+        if missing is None or self.missing_layer is None:
+            return self.encoder(x)
+        first = self.encoder[0](x) + self.missing_layer(missing.to(x.dtype))
+        return self.encoder[1:](first)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Map codes back to the input space.
@@ -135,19 +150,21 @@ class MLPAutoencoder(nn.Module):
         """
         return self.decoder(z)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, missing: torch.Tensor | None = None) -> torch.Tensor:
         """Reconstruct ``x``.
 
         Parameters
         ----------
         x : torch.Tensor of shape (n_samples, n_features)
             Rows.
+        missing : torch.Tensor of bool, same shape, optional
+            True where an entry is missing (see :meth:`encode`).
 
         Returns
         -------
         torch.Tensor of shape (n_samples, n_features)
         """
-        return self.decoder(self.encoder(x))
+        return self.decoder(self.encode(x, missing))
 
 
 def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -543,133 +560,6 @@ class VariationalModule(nn.Module):
         return nll + beta * kl
 
 
-def _conv_sizes(size: int, n_layers: int) -> list[int]:
-    """Spatial sizes after each stride-2 convolution (kernel k, padding k // 2)."""
-    sizes = [size]
-    for _ in range(n_layers):
-        sizes.append((sizes[-1] + 1) // 2)
-    return sizes
-
-
-class ConvAutoencoder(nn.Module):
-    """Convolutional autoencoder on flat rows of images.
-
-    Takes and returns flat rows (``n_samples x channels*height*width``, row-major
-    as numpy's ``reshape`` lays them out), so it fits in a pipeline of 2-D
-    arrays; reshaping happens inside. Each encoder block is a stride-2
-    convolution (halving height and width, rounding up) and an activation; a
-    linear layer maps the last feature map to the code. The decoder mirrors
-    it with transposed convolutions whose output padding restores the exact
-    input size, odd sizes included.
-
-    Parameters
-    ----------
-    image_shape : tuple of int
-        ``(channels, height, width)`` of one image.
-    n_components : int
-        Width of the code.
-    channels : tuple of int, default=(32, 64)
-        Feature maps of each convolution block.
-    kernel_size : int, default=3
-        Odd side of the square kernels.
-    hidden_layer_sizes : tuple of int, default=()
-        Dense layers between the flattened feature maps and the code.
-    activation : str, default="relu"
-        Activation after each block and hidden layer.
-    """
-
-    def __init__(
-        self,
-        image_shape: Sequence[int],
-        n_components: int,
-        channels: Sequence[int] = (32, 64),
-        kernel_size: int = 3,
-        hidden_layer_sizes: Sequence[int] = (),
-        activation: str = "relu",
-    ):
-        super().__init__()
-        c_in, height, width = (int(v) for v in image_shape)
-        self.image_shape = (c_in, height, width)
-        self.channels = tuple(channels)
-        channels = [int(c) for c in channels]
-        pad = kernel_size // 2
-        heights = _conv_sizes(height, len(channels))
-        widths = _conv_sizes(width, len(channels))
-        self.feature_shape = (channels[-1] if channels else c_in, heights[-1], widths[-1])
-        flat = self.feature_shape[0] * heights[-1] * widths[-1]
-
-        encoder: list[nn.Module] = []
-        for c_prev, c_next in zip([c_in, *channels[:-1]], channels):
-            encoder += [nn.Conv2d(c_prev, c_next, kernel_size, 2, pad), ACTIVATIONS[activation]()]
-        encoder.append(nn.Flatten())
-        dense = [flat, *[int(h) for h in hidden_layer_sizes], n_components]
-        encoder.append(make_mlp(dense, activation))
-        self.encoder = nn.Sequential(*encoder)
-
-        decoder: list[nn.Module] = [make_mlp(dense[::-1], activation)]
-        if channels:
-            decoder += [ACTIVATIONS[activation](), nn.Unflatten(1, self.feature_shape)]
-        else:
-            decoder.append(nn.Unflatten(1, self.feature_shape))
-        outs = [*channels[::-1][1:], c_in]
-        for i, (c_prev, c_next) in enumerate(zip(channels[::-1], outs)):
-            j = len(channels) - i  # from feature map size index j to j - 1
-            extra = (heights[j - 1] - (2 * heights[j] - 1), widths[j - 1] - (2 * widths[j] - 1))
-            decoder.append(
-                nn.ConvTranspose2d(
-                    c_prev, c_next, kernel_size, 2, pad,
-                    output_padding=(max(extra[0], 0) + 2 * pad - kernel_size + 1,
-                                    max(extra[1], 0) + 2 * pad - kernel_size + 1),
-                )
-            )
-            if i < len(channels) - 1:
-                decoder.append(ACTIVATIONS[activation]())
-        decoder.append(nn.Flatten())
-        self.decoder = nn.Sequential(*decoder)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Map flat image rows to codes.
-
-        Parameters
-        ----------
-        x : torch.Tensor of shape (n_samples, n_features)
-            Flat image rows, ``n_features = C * H * W``.
-
-        Returns
-        -------
-        torch.Tensor of shape (n_samples, n_components)
-        """
-        return self.encoder(x.view(-1, *self.image_shape))
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Map codes to flat image rows.
-
-        Parameters
-        ----------
-        z : torch.Tensor of shape (n_samples, n_components)
-            Codes.
-
-        Returns
-        -------
-        torch.Tensor of shape (n_samples, n_features)
-        """
-        return self.decoder(z)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruct flat image rows.
-
-        Parameters
-        ----------
-        x : torch.Tensor of shape (n_samples, n_features)
-            Flat image rows, ``n_features = C * H * W``.
-
-        Returns
-        -------
-        torch.Tensor of shape (n_samples, n_features)
-        """
-        return self.decode(self.encode(x))
-
-
 class Discriminator(nn.Module):
     """MLP that tells codes drawn from a prior (logit > 0) from encoded rows.
 
@@ -848,3 +738,8 @@ class NegatedLoss(nn.Module):
 
     def forward(self, X):
         return -self.loss(self.network, X, None)
+
+
+# At the end: the convolutional module (its own file, for size) builds on
+# ACTIVATIONS and make_mlp above, and is part of this module's API.
+from ._conv_module import ConvAutoencoder  # noqa: E402

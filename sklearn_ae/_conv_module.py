@@ -1,0 +1,143 @@
+"""The convolutional autoencoder module, re-exported by :mod:`sklearn_ae.nn`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .nn import ACTIVATIONS, make_mlp
+
+__all__ = ["ConvAutoencoder"]
+
+
+def _conv_sizes(size: int, n_layers: int) -> list[int]:
+    """Spatial sizes after each stride-2 convolution (kernel k, padding k // 2)."""
+    sizes = [size]
+    for _ in range(n_layers):
+        sizes.append((sizes[-1] + 1) // 2)
+    return sizes
+
+
+class ConvAutoencoder(nn.Module):
+    """Convolutional autoencoder on flat rows of images.
+
+    Takes and returns flat rows (``n_samples x channels*height*width``, row-major
+    as numpy's ``reshape`` lays them out), so it fits in a pipeline of 2-D
+    arrays; reshaping happens inside. Each encoder block is a stride-2
+    convolution (halving height and width, rounding up) and an activation; a
+    linear layer maps the last feature map to the code. The decoder mirrors
+    it with transposed convolutions whose output padding restores the exact
+    input size, odd sizes included.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(channels, height, width)`` of one image.
+    n_components : int
+        Width of the code.
+    channels : tuple of int, default=(32, 64)
+        Feature maps of each convolution block.
+    kernel_size : int, default=3
+        Odd side of the square kernels.
+    hidden_layer_sizes : tuple of int, default=()
+        Dense layers between the flattened feature maps and the code.
+    activation : str, default="relu"
+        Activation after each block and hidden layer.
+    """
+
+    def __init__(
+        self,
+        image_shape: Sequence[int],
+        n_components: int,
+        channels: Sequence[int] = (32, 64),
+        kernel_size: int = 3,
+        hidden_layer_sizes: Sequence[int] = (),
+        activation: str = "relu",
+    ):
+        super().__init__()
+        c_in, height, width = (int(v) for v in image_shape)
+        self.image_shape = (c_in, height, width)
+        self.channels = tuple(channels)
+        channels = [int(c) for c in channels]
+        pad = kernel_size // 2
+        heights = _conv_sizes(height, len(channels))
+        widths = _conv_sizes(width, len(channels))
+        self.feature_shape = (channels[-1] if channels else c_in, heights[-1], widths[-1])
+        flat = self.feature_shape[0] * heights[-1] * widths[-1]
+
+        encoder: list[nn.Module] = []
+        for c_prev, c_next in zip([c_in, *channels[:-1]], channels):
+            encoder += [nn.Conv2d(c_prev, c_next, kernel_size, 2, pad), ACTIVATIONS[activation]()]
+        encoder.append(nn.Flatten())
+        dense = [flat, *[int(h) for h in hidden_layer_sizes], n_components]
+        encoder.append(make_mlp(dense, activation))
+        self.encoder = nn.Sequential(*encoder)
+
+        decoder: list[nn.Module] = [make_mlp(dense[::-1], activation)]
+        if channels:
+            decoder += [ACTIVATIONS[activation](), nn.Unflatten(1, self.feature_shape)]
+        else:
+            decoder.append(nn.Unflatten(1, self.feature_shape))
+        outs = [*channels[::-1][1:], c_in]
+        for i, (c_prev, c_next) in enumerate(zip(channels[::-1], outs)):
+            j = len(channels) - i  # from feature map size index j to j - 1
+            extra = (heights[j - 1] - (2 * heights[j] - 1), widths[j - 1] - (2 * widths[j] - 1))
+            decoder.append(
+                nn.ConvTranspose2d(
+                    c_prev, c_next, kernel_size, 2, pad,
+                    output_padding=(max(extra[0], 0) + 2 * pad - kernel_size + 1,
+                                    max(extra[1], 0) + 2 * pad - kernel_size + 1),
+                )
+            )
+            if i < len(channels) - 1:
+                decoder.append(ACTIVATIONS[activation]())
+        decoder.append(nn.Flatten())
+        self.decoder = nn.Sequential(*decoder)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Map flat image rows to codes.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Flat image rows, ``n_features = C * H * W``.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_components)
+        """
+        return self.encoder(x.view(-1, *self.image_shape))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Map codes to flat image rows.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruct flat image rows.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Flat image rows, ``n_features = C * H * W``.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
+        return self.decode(self.encode(x))
+
+
+# Documented, pickled and found where it always was: in sklearn_ae.nn.
+ConvAutoencoder.__module__ = "sklearn_ae.nn"
