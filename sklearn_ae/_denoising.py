@@ -69,6 +69,10 @@ class DenoisingAutoencoder(RestorationMixin, BaseAutoencoder):
     ----------
     module_ : MLPAutoencoder
         The trained torch module.
+    missing_indicator_ : bool
+        Whether the network is told which entries are missing (a linear map
+        of the missing mask added to its first layer): True when the fit's
+        rows had gaps or its corruption hides entries.
     feature_min_, feature_max_ : ndarray of shape (n_features,)
         Per-feature minimum and maximum of the standardised training rows,
         the pepper and salt values.

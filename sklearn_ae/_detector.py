@@ -73,6 +73,10 @@ class OutlierAutoencoder(Autoencoder):
     module_ : MLPAutoencoder
         The trained torch module (the second one when rows were left out).
 {common_attributes}
+    missing_indicator_ : bool
+        Whether the network is told which entries are missing (a linear map
+        of the missing mask added to its first layer): True when the fit's
+        rows had gaps or its corruption hides entries.
     outlier_score_ : str
         The ``outlier_score`` the fit learnt its score for.
     error_scale_ : ndarray of shape (n_features,)

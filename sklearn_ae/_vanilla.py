@@ -85,6 +85,10 @@ class Autoencoder(RestorationMixin, LinearFallbackMixin, OutlierScoreMixin, Base
     module_ : MLPAutoencoder
         The trained torch module.
 {common_attributes}
+    missing_indicator_ : bool
+        Whether the network is told which entries are missing (a linear map
+        of the missing mask added to its first layer): True when the fit's
+        rows had gaps or its corruption hides entries.
     outlier_score_ : str
         The ``outlier_score`` the fit learnt its score for; what
         :meth:`score_samples` computes until the next fit, whatever

@@ -154,6 +154,67 @@ def test_no_gaps_gives_what_it_gave_before():
     assert_array_equal(model.score_samples(gappy)[1:], scores[1:])
 
 
+def test_a_network_fitted_on_gaps_is_told_which_entries_are_missing():
+    X = correlated()
+    gappy, mask = with_gaps(X, rate=0.2)
+    complete = Autoencoder(n_components=2, **dict(SMALL, max_iter=3)).fit(X)
+    assert complete.missing_indicator_ is False and complete.module_.missing_layer is None
+    for cls in (Autoencoder, OutlierAutoencoder, DenoisingAutoencoder):
+        model = cls(n_components=2, **dict(SMALL, max_iter=3)).fit(gappy)
+        assert model.missing_indicator_ is True
+        assert model.module_.missing_layer.weight.shape == (16, X.shape[1])
+    # The same filled values, told apart by which of them are missing: a row
+    # whose feature 0 is missing is not a row whose feature 0 is its mean.
+    model = Autoencoder(n_components=2, **dict(SMALL, max_iter=3)).fit(gappy)
+    at_mean = X[:1].copy()
+    at_mean[0, 0] = model.mean_[0]
+    missing = X[:1].copy()
+    missing[0, 0] = np.nan
+    assert not np.allclose(model.transform(at_mean), model.transform(missing))
+    # Rows without gaps: the plain encoder (the mask term is never added).
+    import torch
+
+    rows = torch.as_tensor((X[:5] - model.mean_) / model.scale_, dtype=torch.float32)
+    with torch.no_grad():
+        assert_allclose(model.module_.encode(rows).numpy(),
+                        model.module_.encoder(rows).numpy())
+
+
+def test_missing_indicator_of_the_module_initialises_the_other_layers_alike():
+    import torch
+
+    from sklearn_ae.nn import MLPAutoencoder
+
+    torch.manual_seed(0)
+    plain = MLPAutoencoder(6, 2, (8,))
+    torch.manual_seed(0)
+    told = MLPAutoencoder(6, 2, (8,), missing_indicator=True)
+    for (name, a), (_, b) in zip(plain.state_dict().items(), told.state_dict().items()):
+        assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+    x = torch.randn(4, 6)
+    missing = torch.zeros(4, 6, dtype=torch.bool)
+    # An empty mask adds nothing; a mask changes the codes.
+    assert_allclose(told.encode(x, missing).detach(), plain.encode(x).detach(), atol=1e-6)
+    missing[:, 0] = True
+    assert not torch.allclose(told.encode(x, missing), plain.encode(x))
+    assert told(x, missing).shape == x.shape
+
+
+def test_a_masking_corruption_tells_the_network_and_survives_save_and_load(tmp_path):
+    from sklearn_ae import load, save
+    from sklearn_ae.corruptions import Masking
+
+    X = correlated()
+    model = Autoencoder(n_components=6, corruption=Masking(0.3), **SMALL).fit(X)
+    assert model.missing_indicator_ is True
+    hidden, _ = with_gaps(X, rate=0.3)
+    save(model, tmp_path / "model.skae")
+    loaded = load(tmp_path / "model.skae")
+    assert loaded.missing_indicator_ is True
+    assert_allclose(loaded.inverse_transform(loaded.transform(hidden)),
+                    model.inverse_transform(model.transform(hidden)), rtol=1e-6)
+
+
 # -- AutoencoderImputer ------------------------------------------------------
 def _imputer(**kwargs):
     return AutoencoderImputer(DenoisingAutoencoder(noise="masking", noise_level=0.25,
