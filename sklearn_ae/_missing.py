@@ -11,7 +11,10 @@ observed ones when multiplied by ``n_features / n_observed``
 (:func:`observed_row_means`). In training, a share of the observed entries
 is hidden from the encoder as well (masking noise, as MIDAS does: Lall and
 Robinson, 2022), so the network learns to reconstruct an entry from the
-others, which is what a gap asks of it.
+others, which is what a gap asks of it. A network built with a
+``missing_layer`` (:class:`~sklearn_ae.nn.MLPAutoencoder` with
+``missing_indicator=True``) is also handed which entries it does not see,
+so that a gap is not read as a value at the mean.
 
 Plain functions and one wrapper class; nothing here calls back into the
 estimator. Rows without gaps never come here: their path is unchanged.
