@@ -8,7 +8,8 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder, fill_doc
-from ._restoration import CORRUPTION_CLASSES, CORRUPTION_DOC, RestorationMixin
+from ._restoration import CORRUPTION_CLASSES, CORRUPTION_DOC, MISSING_INDICATOR_DOC
+from ._restoration import RestorationMixin
 from .nn import MLPAutoencoder, corrupt
 
 
@@ -26,7 +27,7 @@ def _is_interval(pair):
     return low < high
 
 
-@fill_doc(extra={"corruption": CORRUPTION_DOC})
+@fill_doc(extra={"corruption": CORRUPTION_DOC, "missing_indicator": MISSING_INDICATOR_DOC})
 class DenoisingAutoencoder(RestorationMixin, BaseAutoencoder):
     """Autoencoder trained to rebuild clean rows from corrupted ones.
 
@@ -69,10 +70,7 @@ class DenoisingAutoencoder(RestorationMixin, BaseAutoencoder):
     ----------
     module_ : MLPAutoencoder
         The trained torch module.
-    missing_indicator_ : bool
-        Whether the network is told which entries are missing (a linear map
-        of the missing mask added to its first layer): True when the fit's
-        rows had gaps or its corruption hides entries.
+{missing_indicator}
     feature_min_, feature_max_ : ndarray of shape (n_features,)
         Per-feature minimum and maximum of the standardised training rows,
         the pepper and salt values.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._base import fill_doc
-from ._restoration import CORRUPTION_DOC
+from ._restoration import CORRUPTION_DOC, MISSING_INDICATOR_DOC
 from ._vanilla import Autoencoder
 
 _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstruction"}, default="isolation"
@@ -35,7 +35,8 @@ _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstructio
         all training rows. 0 trains once. Not applied to warm-started fits."""
 
 
-@fill_doc(extra={"isolation_score": _ISOLATION_DOC, "corruption": CORRUPTION_DOC})
+@fill_doc(extra={"isolation_score": _ISOLATION_DOC, "corruption": CORRUPTION_DOC,
+                 "missing_indicator": MISSING_INDICATOR_DOC})
 class OutlierAutoencoder(Autoencoder):
 
     """Autoencoder outlier detector: reconstruction error and an isolation forest.
@@ -73,10 +74,7 @@ class OutlierAutoencoder(Autoencoder):
     module_ : MLPAutoencoder
         The trained torch module (the second one when rows were left out).
 {common_attributes}
-    missing_indicator_ : bool
-        Whether the network is told which entries are missing (a linear map
-        of the missing mask added to its first layer): True when the fit's
-        rows had gaps or its corruption hides entries.
+{missing_indicator}
     outlier_score_ : str
         The ``outlier_score`` the fit learnt its score for.
     error_scale_ : ndarray of shape (n_features,)

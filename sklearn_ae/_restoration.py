@@ -20,7 +20,8 @@ from ._missing import GapModule
 from .corruptions import as_corruptions, corrupt_rows
 from .nn import reconstruction_error
 
-__all__ = ["CORRUPTION_CLASSES", "CORRUPTION_DOC", "RestorationMixin", "clean_targets"]
+__all__ = ["CORRUPTION_CLASSES", "CORRUPTION_DOC", "MISSING_INDICATOR_DOC", "RestorationMixin",
+           "clean_targets"]
 
 CORRUPTION_DOC = """    corruption : Corruption, callable, list of them, or None, default=None
         What degrades each training batch before the network sees it; the
@@ -34,6 +35,12 @@ CORRUPTION_DOC = """    corruption : Corruption, callable, list of them, or None
         epoch, so early stopping watches the restoration error. Training on
         real pairs needs no corruption: pass the clean rows as ``y`` to
         :meth:`fit`. None: no corruption."""
+
+# The fitted attribute every estimator whose network can be told of gaps has.
+MISSING_INDICATOR_DOC = """    missing_indicator_ : bool
+        Whether the network is told which entries are missing (a linear map
+        of the missing mask added to its first layer): True when the fit's
+        rows had gaps or its corruption hides entries."""
 
 
 def clean_targets(y, n_samples, n_features):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from ._base import BaseAutoencoder, fill_doc
 from ._fallback import LinearFallbackMixin
 from ._outlier import OutlierScoreMixin
-from ._restoration import CORRUPTION_CLASSES, CORRUPTION_DOC, RestorationMixin
+from ._restoration import CORRUPTION_CLASSES, CORRUPTION_DOC, MISSING_INDICATOR_DOC
+from ._restoration import RestorationMixin
 from .nn import MLPAutoencoder
 
 
-@fill_doc(extra={"corruption": CORRUPTION_DOC})
+@fill_doc(extra={"corruption": CORRUPTION_DOC, "missing_indicator": MISSING_INDICATOR_DOC})
 class Autoencoder(RestorationMixin, LinearFallbackMixin, OutlierScoreMixin, BaseAutoencoder):
 
     """Fully connected autoencoder with scikit-learn's transformer and outlier API.
@@ -85,10 +86,7 @@ class Autoencoder(RestorationMixin, LinearFallbackMixin, OutlierScoreMixin, Base
     module_ : MLPAutoencoder
         The trained torch module.
 {common_attributes}
-    missing_indicator_ : bool
-        Whether the network is told which entries are missing (a linear map
-        of the missing mask added to its first layer): True when the fit's
-        rows had gaps or its corruption hides entries.
+{missing_indicator}
     outlier_score_ : str
         The ``outlier_score`` the fit learnt its score for; what
         :meth:`score_samples` computes until the next fit, whatever
