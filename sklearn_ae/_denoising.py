@@ -8,7 +8,8 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder, fill_doc
-from ._restoration import CORRUPTION_CLASSES, CORRUPTION_DOC, MISSING_INDICATOR_DOC
+from ._restoration import (CORRUPTION_CLASSES, CORRUPTION_DOC, INDICATOR_CONSTRAINTS,
+                           MISSING_INDICATOR_DOC, MISSING_INDICATOR_PARAM_DOC)
 from ._restoration import RestorationMixin
 from .nn import MLPAutoencoder, corrupt
 
@@ -27,7 +28,8 @@ def _is_interval(pair):
     return low < high
 
 
-@fill_doc(extra={"corruption": CORRUPTION_DOC, "missing_indicator": MISSING_INDICATOR_DOC})
+@fill_doc(extra={"corruption": CORRUPTION_DOC, "missing_indicator": MISSING_INDICATOR_DOC,
+                 "missing_indicator_param": MISSING_INDICATOR_PARAM_DOC})
 class DenoisingAutoencoder(RestorationMixin, BaseAutoencoder):
     """Autoencoder trained to rebuild clean rows from corrupted ones.
 
@@ -64,6 +66,7 @@ class DenoisingAutoencoder(RestorationMixin, BaseAutoencoder):
         so that training noise looks like noise on a bounded sensor. None
         leaves them unclipped.
 {corruption}
+{missing_indicator_param}
         Given, it replaces ``noise``, ``noise_level`` and ``clip``.
 
     Attributes
@@ -99,6 +102,7 @@ class DenoisingAutoencoder(RestorationMixin, BaseAutoencoder):
         "noise_level": [Interval(Real, 0, None, closed="left")],
         "clip": [None, "array-like"],
         **RestorationMixin._restoration_parameter_constraints,
+        **INDICATOR_CONSTRAINTS,
     }
     _nested_estimators = CORRUPTION_CLASSES
 
@@ -128,6 +132,7 @@ class DenoisingAutoencoder(RestorationMixin, BaseAutoencoder):
         noise_level=0.5,
         clip=None,
         corruption=None,
+        missing_indicator="auto",
     ):
         super().__init__(
             n_components=n_components,
@@ -154,6 +159,7 @@ class DenoisingAutoencoder(RestorationMixin, BaseAutoencoder):
         self.noise_level = noise_level
         self.clip = clip
         self.corruption = corruption
+        self.missing_indicator = missing_indicator
 
     # The salt-and-pepper values on the training device: a cache, rebuilt
     # on the next fit (it may sit on a GPU).
@@ -180,7 +186,7 @@ class DenoisingAutoencoder(RestorationMixin, BaseAutoencoder):
     def _build_module(self, n_features):
         return MLPAutoencoder(
             n_features, self.n_components_, self.hidden_layer_sizes_, self.activation,
-            missing_indicator=self._tells_missing(),
+            missing_indicator=self._tells_missing(n_features),
         )
 
     def _init_from_data(self, X):

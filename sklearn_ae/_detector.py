@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._base import fill_doc
-from ._restoration import CORRUPTION_DOC, MISSING_INDICATOR_DOC
+from ._restoration import CORRUPTION_DOC, MISSING_INDICATOR_DOC, MISSING_INDICATOR_PARAM_DOC
 from ._vanilla import Autoencoder
 
 _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstruction"}, default="isolation"
@@ -36,7 +36,8 @@ _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstructio
 
 
 @fill_doc(extra={"isolation_score": _ISOLATION_DOC, "corruption": CORRUPTION_DOC,
-                 "missing_indicator": MISSING_INDICATOR_DOC})
+                 "missing_indicator": MISSING_INDICATOR_DOC,
+                 "missing_indicator_param": MISSING_INDICATOR_PARAM_DOC})
 class OutlierAutoencoder(Autoencoder):
 
     """Autoencoder outlier detector: reconstruction error and an isolation forest.
@@ -68,6 +69,7 @@ class OutlierAutoencoder(Autoencoder):
 {common_parameters}
 {isolation_score}
 {corruption}
+{missing_indicator_param}
 
     Attributes
     ----------
@@ -159,6 +161,7 @@ class OutlierAutoencoder(Autoencoder):
         outlier_score="isolation",
         refit_fraction=0.1,
         corruption=None,
+        missing_indicator="auto",
     ):
         super().__init__(
             n_components=n_components,
@@ -183,4 +186,5 @@ class OutlierAutoencoder(Autoencoder):
             outlier_score=outlier_score,
             refit_fraction=refit_fraction,
             corruption=corruption,
+            missing_indicator=missing_indicator,
         )

@@ -5,12 +5,14 @@ from __future__ import annotations
 from ._base import BaseAutoencoder, fill_doc
 from ._fallback import LinearFallbackMixin
 from ._outlier import OutlierScoreMixin
-from ._restoration import CORRUPTION_CLASSES, CORRUPTION_DOC, MISSING_INDICATOR_DOC
+from ._restoration import (CORRUPTION_CLASSES, CORRUPTION_DOC, INDICATOR_CONSTRAINTS,
+                           MISSING_INDICATOR_DOC, MISSING_INDICATOR_PARAM_DOC)
 from ._restoration import RestorationMixin
 from .nn import MLPAutoencoder
 
 
-@fill_doc(extra={"corruption": CORRUPTION_DOC, "missing_indicator": MISSING_INDICATOR_DOC})
+@fill_doc(extra={"corruption": CORRUPTION_DOC, "missing_indicator": MISSING_INDICATOR_DOC,
+                 "missing_indicator_param": MISSING_INDICATOR_PARAM_DOC})
 class Autoencoder(RestorationMixin, LinearFallbackMixin, OutlierScoreMixin, BaseAutoencoder):
 
     """Fully connected autoencoder with scikit-learn's transformer and outlier API.
@@ -80,6 +82,7 @@ class Autoencoder(RestorationMixin, LinearFallbackMixin, OutlierScoreMixin, Base
         sharpens the outlier scores. It doubles the fit time, so the default, 0,
         trains once. Not applied to warm-started fits.
 {corruption}
+{missing_indicator_param}
 
     Attributes
     ----------
@@ -140,6 +143,7 @@ class Autoencoder(RestorationMixin, LinearFallbackMixin, OutlierScoreMixin, Base
         **BaseAutoencoder._parameter_constraints,
         **OutlierScoreMixin._outlier_parameter_constraints,
         **RestorationMixin._restoration_parameter_constraints,
+        **INDICATOR_CONSTRAINTS,
     }
     _transient_attributes = (*BaseAutoencoder._transient_attributes,
                              *RestorationMixin._restoration_transients)
@@ -170,10 +174,12 @@ class Autoencoder(RestorationMixin, LinearFallbackMixin, OutlierScoreMixin, Base
         outlier_score="reconstruction",
         refit_fraction=0.0,
         corruption=None,
+        missing_indicator="auto",
     ):
         self.outlier_score = outlier_score
         self.refit_fraction = refit_fraction
         self.corruption = corruption
+        self.missing_indicator = missing_indicator
         super().__init__(
             n_components=n_components,
             hidden_layer_sizes=hidden_layer_sizes,
@@ -199,5 +205,5 @@ class Autoencoder(RestorationMixin, LinearFallbackMixin, OutlierScoreMixin, Base
     def _build_module(self, n_features):
         return MLPAutoencoder(
             n_features, self.n_components_, self.hidden_layer_sizes_, self.activation,
-            missing_indicator=self._tells_missing(),
+            missing_indicator=self._tells_missing(n_features),
         )

@@ -74,6 +74,26 @@ def test_novelty_setting_trains_on_normal_rows_only():
         assert len(X_train) + len(X_test) == n_normal + n_anomalies
 
 
+def test_outliers_reports_a_peer_it_cannot_fit_as_skipped_and_counts_sets(tmp_path):
+    import numpy as np
+
+    pytest.importorskip("pyod")
+    outliers = importlib.import_module("benchmarks.outliers")
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(120, 240)), (rng.rand(120) < 0.1).astype(int)
+    y[:3] = 1
+    np.savez(tmp_path / "wide.npz", X=X, y=y)
+    np.savez(tmp_path / "narrow.npz", X=X[:, :5], y=y)
+    raw = outliers.run(sorted(tmp_path.glob("*.npz")), [0], ["PyOD MCD", "IsolationForest"])
+    wide_mcd = raw[(raw.dataset == "wide") & (raw.detector == "PyOD MCD")].iloc[0]
+    assert np.isnan(wide_mcd.roc_auc) and "240 columns" in wide_mcd.skipped
+    summary, _ = outliers.summarise(raw.drop(columns="missing"))
+    counts = summary.set_index("detector")["n_sets"]
+    assert counts["PyOD MCD"] == 1 and counts["IsolationForest"] == 2
+    narrow_mcd = raw[(raw.dataset == "narrow") & (raw.detector == "PyOD MCD")].roc_auc.item()
+    assert summary.set_index("detector").loc["PyOD MCD", "mean_roc_auc"] == narrow_mcd
+
+
 def test_impute_blanks_cells_as_documented():
     import numpy as np
 

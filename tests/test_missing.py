@@ -180,6 +180,31 @@ def test_a_network_fitted_on_gaps_is_told_which_entries_are_missing():
                         model.module_.encoder(rows).numpy())
 
 
+def test_missing_indicator_auto_tells_narrow_rows_with_gaps_and_masking_only():
+    from sklearn_ae.corruptions import Masking
+
+    rng = np.random.RandomState(0)
+    wide = rng.randn(40, 300)
+    wide[rng.rand(*wide.shape) < 0.1] = np.nan
+    fit = dict(SMALL, max_iter=1)
+    # Wide rows with gaps: "auto" leaves the mask out, True puts it in.
+    assert Autoencoder(n_components=2, **fit).fit(wide).missing_indicator_ is False
+    told = Autoencoder(n_components=2, missing_indicator=True, **fit).fit(wide)
+    assert told.missing_indicator_ is True and told.module_.missing_layer is not None
+    # Hidden entries (inpainting) are told at any width; False tells nothing.
+    complete = np.nan_to_num(wide)
+    masked = Autoencoder(n_components=2, corruption=Masking(0.5), **fit).fit(complete)
+    assert masked.missing_indicator_ is True
+    gappy, _ = with_gaps(correlated(), rate=0.2)
+    silent = OutlierAutoencoder(n_components=2, missing_indicator=False, **fit).fit(gappy)
+    assert silent.missing_indicator_ is False and silent.module_.missing_layer is None
+    # True on complete rows without hidden entries: nothing to tell.
+    plain = Autoencoder(n_components=2, missing_indicator=True, **fit).fit(correlated())
+    assert plain.missing_indicator_ is False
+    with pytest.raises(ValueError, match="missing_indicator"):
+        Autoencoder(missing_indicator="yes").fit(correlated())
+
+
 def test_missing_indicator_of_the_module_initialises_the_other_layers_alike():
     import torch
 
