@@ -33,6 +33,7 @@ import numpy as np
 
 __all__ = [
     "as_input_columns",
+    "as_numbers",
     "check_unusable",
     "decode_columns",
     "encode_columns",
@@ -73,7 +74,7 @@ def _as_frame(X):
     return None
 
 
-def _numbers(values):
+def as_numbers(values):
     """``values`` (a Series) as float where every given value is a number, else None."""
     import pandas as pd
 
@@ -110,7 +111,7 @@ def _kind(column):
     if dtype.kind in "biufc" or pd.api.types.is_bool_dtype(dtype):
         return "numeric"
     if dtype.kind in "OSU" or pd.api.types.is_string_dtype(dtype):
-        if _numbers(column) is not None:
+        if as_numbers(column) is not None:
             return "numeric"
         given = column[column.notna()]
         # Anything but text, numbers and booleans (a dict, a date) is left to
@@ -219,7 +220,7 @@ def _numeric_values(column, name):
 
     if column.dtype.kind in "biuf" or pd.api.types.is_bool_dtype(column.dtype):
         return pd.to_numeric(column).to_numpy(dtype=np.float64, na_value=np.nan)
-    values = _numbers(column)
+    values = as_numbers(column)
     if values is None:
         text = column[_not_numbers(column)].unique()[:5].tolist()
         raise ValueError(

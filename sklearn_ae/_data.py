@@ -14,7 +14,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import check_array
 
-from ._categorical import encoded_names
+from ._categorical import as_numbers, encoded_names
 from ._dask import is_dask
 from ._missing import chunk_with_gaps, observed_row_means
 from ._streaming import StreamedRows
@@ -50,15 +50,8 @@ def check_columns(X):
     """
     if not hasattr(X, "columns") or not hasattr(X, "isna") or is_dask(X):
         return
-    import pandas as pd
-
-    text = []
-    for name in X.columns:
-        column = X[name]
-        if column.dtype.kind not in "biufc":
-            given = column.notna()
-            if pd.to_numeric(column[given].astype(object), errors="coerce").isna().any():
-                text.append(name)
+    text = [name for name in X.columns
+            if X[name].dtype.kind not in "biufc" and as_numbers(X[name]) is None]
     if text:
         raise ValueError(
             f"X has columns of text that is not numbers: {text[:10]}. Encode them first, "
