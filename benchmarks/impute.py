@@ -23,7 +23,7 @@ library's default), ``SimpleImputer(mean)``, ``KNNImputer()``,
 (it needs TensorFlow; the run says when it is missing).
 
 Run: python -m benchmarks impute --data PATH... --rates 0.1 0.3 --mechanism mcar mnar
-     --seeds 0 1 --out FILE.csv [--quick]
+     --seeds 0 1 --out FILE.csv [--quick] [--name SUFFIX]
 
 Without ``--data``, the ADBench tables in ../shared/data/adbench (halves A and
 B by sorted name, as for the outlier benchmark). Prints the mean RMSE rank of
@@ -190,6 +190,8 @@ def _command(args, n_paths, rates, seeds, mechanisms):
                     + " ".join(mechanisms) + " --seeds " + " ".join(map(str, seeds)))
     if args.methods:
         command += " --methods " + " ".join(f"'{m}'" for m in args.methods)
+    if args.name:
+        command += f" --name {args.name}"
     return command
 
 
@@ -204,19 +206,23 @@ def main(argv=None):
     parser.add_argument("--methods", nargs="+", default=None)
     parser.add_argument("--out", type=Path, default=None, help="CSV of every run")
     parser.add_argument("--quick", action="store_true", help="3 small sets, seed 0, rate 0.2")
+    parser.add_argument("--name", default=None,
+                        help="a suffix for this run's table (e.g. ours), so a run of some "
+                             "imputers does not overwrite the main one")
     args = parser.parse_args(argv)
+    stem = f"impute_{args.name}" if args.name else "impute"
     paths, rates, seeds, mechanisms = _selection(args)
     names = args.methods or list(imputers())
     rows = [row for path in paths for mechanism in mechanisms for rate in rates
             for seed in seeds for row in evaluate(path, seed, rate, mechanism, names)]
     raw = pd.DataFrame(rows, columns=["dataset", "mechanism", "rate", "seed", "method",
                                       "rmse", "seconds"])
-    raw.to_csv(args.out or output_dir(args.quick) / "impute.csv", index=False)
+    raw.to_csv(args.out or output_dir(args.quick) / f"{stem}_runs.csv", index=False)
     summary, _ = summarise(raw)
     command = _command(args, len(paths), rates, seeds, mechanisms)
     notes = (f"Machine: {machine()}. RMSE over the blanked cells, standardised units; "
              "rank 1 = lowest RMSE in a cell (set x mechanism x rate, mean of seeds).")
-    md = save_table(summary, "impute", f"Imputation, {len(paths)} sets, rates {rates}, "
+    md = save_table(summary, stem, f"Imputation, {len(paths)} sets, rates {rates}, "
                     f"{mechanisms}, seeds {seeds}", command, quick=args.quick, notes=notes)
     print(md)
     return summary
