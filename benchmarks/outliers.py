@@ -465,9 +465,8 @@ def _report(args, datasets, seeds, names, missing):
     suffix = f"_missing{round(100 * missing)}" if missing or len(args.missing) > 1 else ""
     figure = ("outliers_auc_per_set" if args.family == "tabular"
               else "outliers_embeddings_auc_per_set") + suffix
-    if args.setting != "unsupervised" or args.name:
-        figure += "".join(f"_{part}" for part in (args.setting, args.name)
-                          if part and part != "unsupervised")
+    figure += "".join(f"_{part}" for part in (args.setting, args.name)
+                      if part and part != "unsupervised")
     _plot(per_set, args.quick, names, figure)
     stem = _stem(args) + suffix
     md = save_table(summary, stem,

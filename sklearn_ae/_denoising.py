@@ -66,8 +66,8 @@ class DenoisingAutoencoder(RestorationMixin, BaseAutoencoder):
         so that training noise looks like noise on a bounded sensor. None
         leaves them unclipped.
 {corruption}
-{missing_indicator_param}
         Given, it replaces ``noise``, ``noise_level`` and ``clip``.
+{missing_indicator_param}
 
     Attributes
     ----------

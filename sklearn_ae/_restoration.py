@@ -153,6 +153,10 @@ class RestorationMixin:
         out = corrupt_rows(self._corruption_steps, raw, generator, self._image_shape())
         return out if mean is None else (out - mean) / scale
 
+    def _hides_entries(self):
+        """Whether the corruption hides entries (NaN), as ``Masking`` does."""
+        return any(step.hides_entries for step in self._corruption_steps)
+
     def _tells_missing(self, n_features):
         """Whether a network built now is told which entries are missing: ``missing_indicator_``.
 
@@ -167,7 +171,7 @@ class RestorationMixin:
         decided; a ``partial_fit`` decides on its first batch.
         """
         if "_missing_share" in vars(self):  # set by the fit's row check
-            hides = any(step.hides_entries for step in self._corruption_steps)
+            hides = self._hides_entries()
             gaps = bool(self._missing_share)
             wanted = self.missing_indicator
             if wanted == "auto":
@@ -188,8 +192,7 @@ class RestorationMixin:
             target = y if mean is None else (y - mean) / scale
         inputs = (self._corrupt_batch(X, generator) if training
                   else self._apply_corruption(X, generator))
-        hides = any(step.hides_entries for step in self._corruption_steps)
-        if hides or (y is not None and isinstance(module, GapModule)):
+        if self._hides_entries() or (y is not None and isinstance(module, GapModule)):
             module, inputs = _seen_through(module, inputs, keep_blanks=y is None)
         return module, inputs, target
 
