@@ -55,6 +55,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from sklearn_ae import Autoencoder
+from sklearn_ae._outlier import forest_scores
 
 from ._harness import DATA, save_table
 from .outliers import OUTLIER_SETTINGS, halves, single_threaded_map, split
@@ -187,7 +188,8 @@ def _forest_screened(path, seed, X_train, X_test, y_test):
     model = Autoencoder(random_state=seed, device="cpu",
                         **{**OUTLIER_SETTINGS, "outlier_score": "isolation"}).fit(X_train)
     error_train, error_test = model._scaled_errors(X_train), model._scaled_errors(X_test)
-    forest_train, forest_test = model._forest_scores(X_train), model._forest_scores(X_test)
+    forest_train, forest_test = (forest_scores(model._completed(X), model._forest())
+                                 for X in (X_train, X_test))
     # Two ways to put the two scores on one scale: each as its tail
     # surprisal among the training rows' (a rank: the magnitude beyond the
     # training range aside, how far out a row is does not count), or as a

@@ -9,7 +9,7 @@ import re
 
 from ._harness import RESULTS, ROOT
 
-ORDER = ["dimred_defaults", "families", "fit_cost", "grid_search", "dimred_mnist", "outliers_adbench", "outliers_embeddings", "outliers_adbench_peers", "outliers_embeddings_peers", "outliers_adbench_novelty_peers", "outliers_embeddings_novelty_peers", "outliers_adbench_missing", "impute", "restoration_photos_A", "restoration_photos_B", "restoration_mnist", "restoration_mnist_compress", "restoration_inpaint_mnist", "restoration_inpaint_photos_A", "restoration_inpaint_photos_B", "outlier_search_tabular", "outlier_search_tabular_forest-screened", "outlier_search_embeddings_forest-screened", "oneclass_mnist", "speed", "gpu", "gpu_1000000", "scaling", "scaling_memory", "scaling_partial_fit",
+ORDER = ["dimred_defaults", "families", "fit_cost", "grid_search", "dimred_mnist", "outliers_adbench", "outliers_adbench_covariance_missing0", "outliers_adbench_covariance_missing", "outliers_adbench_novelty_covariance", "outliers_embeddings", "outliers_adbench_peers", "outliers_embeddings_peers", "outliers_adbench_novelty_peers", "outliers_embeddings_novelty_peers", "outliers_adbench_missing", "impute", "restoration_photos_A", "restoration_photos_B", "restoration_mnist", "restoration_mnist_compress", "restoration_inpaint_mnist", "restoration_inpaint_photos_A", "restoration_inpaint_photos_B", "outlier_search_tabular", "outlier_search_tabular_forest-screened", "outlier_search_embeddings_forest-screened", "oneclass_mnist", "speed", "gpu", "gpu_1000000", "scaling", "scaling_memory", "scaling_partial_fit",
          "denoising_mnist", "vae_mnist", "images_mnist"]
 
 INTRO = """# Benchmark results

@@ -21,7 +21,14 @@ _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstructio
         misses by 100 times the typical error moves by a few units, not
         hundreds. The error weighs 0.75; the forest 1 up to 16 features and
         ``16 / n_features`` beyond, where its splits on one feature at a
-        time carry less. "combined" and "reconstruction"
+        time carry less. On up to 64 features (the network's columns) and
+        at least ``2 (n_features + 1)`` rows a third z-score, of weight 0.5,
+        is added: of the log squared Mahalanobis distance of the row under a
+        robust covariance of the standardised training rows
+        (:class:`~sklearn.covariance.MinCovDet` with 75% of them in its
+        support, 0.1 times the mean variance added to its diagonal), which
+        catches rows that break the linear relations between features.
+        "combined" and "reconstruction"
         are :class:`Autoencoder`'s scores (see there). :meth:`score`
         measures the reconstruction error whatever this is.
     refit_fraction : float in [0, 0.5), default=0.1
@@ -40,7 +47,7 @@ _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstructio
                  "missing_indicator_param": MISSING_INDICATOR_PARAM_DOC})
 class OutlierAutoencoder(Autoencoder):
 
-    """Autoencoder outlier detector: reconstruction error and an isolation forest.
+    """Autoencoder outlier detector: reconstruction error, isolation forest, robust covariance.
 
     An :class:`Autoencoder` whose defaults are chosen for unsupervised
     outlier detection on tabular data and on embeddings, as
@@ -50,9 +57,11 @@ class OutlierAutoencoder(Autoencoder):
     learning rate, early stopping on 10% of the rows) is trained twice: a
     second time without the 10% of training rows an isolation forest finds
     easiest to isolate. A row's score adds how far its log reconstruction
-    error and its forest score lie above the training rows' typical ones:
-    the autoencoder catches rows that break the relations between
-    features, the forest rows that sit apart on a few of them.
+    error, its forest score and (on tables of up to 64 features) its log
+    robust Mahalanobis distance lie above the training rows' typical ones:
+    the autoencoder catches rows that break the non-linear relations
+    between features, the forest rows that sit apart on a few of them, the
+    covariance rows that break the linear ones.
 
     Measured with ``python -m benchmarks outliers`` (29 ADBench tabular and
     18 embedding sets, 3 seeds, each family split into halves A and B by
@@ -91,6 +100,23 @@ class OutlierAutoencoder(Autoencoder):
         0): the z-scores' units.
     forest_weight_ : float
         Weight of the forest's z-score: ``min(1, 16 / n_features_in_)``.
+    covariance_weight_ : float
+        Weight of the covariance's z-score: 0.5, or 0 where the part is not
+        used (more than 64 features, fewer than ``2 (n_features + 1)``
+        training rows, or three quarters of them one repeated row, which leaves
+        the covariance no spread).
+    covariance_location_ : ndarray of shape (n_features,) or None
+        The robust location (:class:`~sklearn.covariance.MinCovDet`'s) of
+        the standardised training rows; None where the part is not used.
+    covariance_precision_ : ndarray of shape (n_features, n_features) or None
+        Inverse of the robust covariance plus 0.1 times its mean variance on
+        the diagonal.
+    covariance_floor_ : float
+        First percentile of the training rows' squared distances, the floor
+        below which a distance counts as that one (its log would run to
+        minus infinity at the center).
+    covariance_center_, covariance_spread_ : float
+        Median and interquartile range of the training rows' log distances.
     forest_left_, forest_right_, forest_feature_ : ndarray of shape (n_trees, n_nodes)
         Each tree's nodes: children (-1 at a leaf) and the feature split on.
     forest_threshold_ : ndarray of shape (n_trees, n_nodes)
@@ -108,14 +134,17 @@ class OutlierAutoencoder(Autoencoder):
     --------
     Autoencoder : The same model with defaults for dimensionality reduction.
     sklearn.ensemble.IsolationForest : The forest alone.
+    sklearn.covariance.EllipticEnvelope : The robust covariance alone.
 
     Notes
     -----
     With ``outlier_score="combined"`` or ``"reconstruction"`` and the other
     parameters left alone, this is :class:`Autoencoder` with the outlier
     settings measured before the isolation score existed.
-    :meth:`feature_contributions` explains the reconstruction part of the
-    score, feature by feature; the forest's part has no per-feature split.
+    :meth:`feature_contributions` splits the whole isolation score by
+    feature: the error part by each feature's scaled error, the forest part
+    by the splits that isolate the row, the covariance part by each
+    feature's term of the squared distance.
 
     A fit that uses its 200 epochs while the training loss still falls does
     not warn, as :class:`Autoencoder` does: the budget is one of the

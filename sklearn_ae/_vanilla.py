@@ -68,7 +68,8 @@ class Autoencoder(RestorationMixin, LinearFallbackMixin, OutlierScoreMixin, Base
         ``standardize=False``). Rows can be anomalous by reconstructing badly,
         by mapping to a rare region of the code space, or by lying far out in
         a direction the network learnt to reconstruct. "isolation": the
-        reconstruction error and an isolation forest's score, each ranked
+        reconstruction error, an isolation forest's score and, on up to 64
+        features, a robust covariance's Mahalanobis distance, each ranked
         among the training rows' (see :class:`OutlierAutoencoder`, whose
         default it is). :meth:`score` measures the reconstruction error
         whatever this is.

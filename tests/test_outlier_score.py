@@ -294,10 +294,18 @@ def test_scores_are_robust_z_scores_a_person_can_threshold(digits):
         return (values - median) / (high - low)
 
     # The documented score: robust z-scores over the training rows of the
-    # log scaled error (weight 0.75) and of the forest score (16 / 64).
+    # log scaled error (weight 0.75), of the forest score (16 / 64) and of
+    # the log squared Mahalanobis distance under the robust covariance (0.5;
+    # 64 features and 1,797 rows take it), its distances floored at their
+    # 1st percentile.
     log_error = np.log(_scaled_errors(detector, digits))
     forest = forest_scores(digits, _forest(detector))
-    assert_allclose(scores, -(0.75 * z(log_error) + 0.25 * z(forest)), rtol=1e-10, atol=1e-10)
+    D = (digits - detector.mean_) / detector.scale_ - detector.covariance_location_
+    squared = np.einsum("ij,jk,ik->i", D, detector.covariance_precision_, D)
+    log_distance = np.log(np.maximum(squared, np.percentile(squared, 1)))
+    assert detector.covariance_weight_ == 0.5
+    assert_allclose(scores, -(0.75 * z(log_error) + 0.25 * z(forest) + 0.5 * z(log_distance)),
+                    rtol=1e-10, atol=1e-10)
     # 0 for a typical row, a unit about one interquartile range: the pixels
     # inked in a handful of digits no longer send scores to -10^5.
     low, median, high = np.percentile(scores, [25, 50, 75])
@@ -320,8 +328,11 @@ def test_identical_rows_get_one_score_and_one_label():
     assert np.ptp(scores) < 1e-6
     assert (constant.predict(np.ones((50, 4))) == 1).all()
     X = np.vstack([np.tile([1.0, 2.0, 3.0], (60, 1)), [[9.0, -9.0, 9.0]]])
-    labels = OutlierAutoencoder(max_iter=5, random_state=0).fit(X).predict(X)
+    detector = OutlierAutoencoder(max_iter=5, random_state=0).fit(X)
+    labels = detector.predict(X)
     assert (labels[:60] == 1).all() and labels[60] == -1
+    # MinCovDet's support is one repeated row: no spread, so no covariance part.
+    assert constant.covariance_weight_ == detector.covariance_weight_ == 0.0
 
 
 def test_rows_beyond_every_training_row_stay_ordered():
@@ -367,3 +378,50 @@ def test_detector_defaults_are_the_documented_ones():
     doc = OutlierAutoencoder.__doc__
     assert 'default="isolation"' in doc and "refit_fraction : float in [0, 0.5), default=0.1" in doc
     assert "default=(128, 64)" in doc and "default=200" in doc
+
+
+# -- the isolation score's robust covariance part ----------------------------
+def test_robust_covariance_is_not_dragged_by_the_outliers_it_should_flag():
+    rng = np.random.RandomState(0)
+    mixing = rng.normal(size=(4, 4))
+    X = rng.normal(size=(950, 4)) @ mixing
+    X = np.vstack([X, 20.0 + rng.normal(size=(50, 4))])  # 5% far out, all alike
+    fitted = outlier_module.fit_robust_covariance(X, 0)
+    # The plain mean moves by about a unit towards the outliers; the robust
+    # location stays with the bulk of the rows.
+    assert np.abs(X.mean(axis=0)).min() > 0.7
+    assert np.abs(fitted["covariance_location_"]).max() < 0.3
+    # Its precision is that of the bulk's covariance with the documented ridge.
+    bulk = np.cov(X[:950], rowvar=False)
+    ridged = bulk + 0.1 * np.trace(bulk) / 4 * np.eye(4)
+    assert_allclose(np.linalg.inv(fitted["covariance_precision_"]), ridged, rtol=0.25,
+                    atol=0.25 * np.abs(ridged).max())
+
+
+def test_covariance_part_flags_a_row_that_breaks_a_linear_relation():
+    # Inside every feature's range, but against the correlation of the first
+    # two: the row the covariance part is there for.
+    rng = np.random.RandomState(0)
+    z = rng.normal(size=(2000, 3))
+    X = np.column_stack([z[:, 0], z[:, 0] + 0.2 * z[:, 1], z[:, 2]])
+    detector = OutlierAutoencoder(**{**SMALL, "max_iter": 5}).fit(X)
+    assert detector.covariance_weight_ == 0.5
+    rows = np.array([[1.5, -1.5, 0.0], [1.5, 1.5, 0.0]])
+    part = detector._covariance_z(detector._log_distances(rows))
+    typical = detector._covariance_z(detector._log_distances(X))
+    assert part[0] > np.percentile(typical, 99.9) and part[1] < np.percentile(typical, 90)
+    # feature_contributions gives that part to the two features it breaks.
+    contributions = detector.feature_contributions(rows[:1])
+    assert_allclose(contributions.sum(axis=1), -detector.score_samples(rows[:1]), atol=1e-10)
+    assert set(np.argsort(contributions[0])[-2:]) == {0, 1}
+
+
+@pytest.mark.parametrize("shape, used", [((200, 8), True), ((200, 65), False), ((17, 8), False)])
+def test_covariance_part_only_on_narrow_tables_with_rows_to_spare(shape, used):
+    X = np.random.RandomState(0).normal(size=shape)
+    detector = OutlierAutoencoder(**{**SMALL, "max_iter": 2}).fit(X)
+    assert detector.covariance_weight_ == (0.5 if used else 0.0)
+    assert (detector.covariance_precision_ is not None) == used
+    scores = detector.score_samples(X)
+    assert np.isfinite(scores).all()
+    assert_allclose(detector.feature_contributions(X[:5]).sum(axis=1), -scores[:5], atol=1e-10)
