@@ -65,10 +65,11 @@ _FOREST_FEATURES = 16
 # put every row that has it at an infinite distance), as a robust z-score of
 # weight _COVARIANCE_WEIGHT. It catches rows that break the linear relations
 # between features, where the network's error is weak (a Gaussian table). All
-# chosen on half A of the ADBench tables (3 seeds: ROC-AUC 0.7762 to 0.7839,
-# AP 0.4239 to 0.4370), confirmed on half B (0.7752 to 0.7832, AP 0.4394 to
-# 0.4483); benchmarks/outliers.py. The embedding sets (512-768 features,
-# fewer rows than that) never have it.
+# chosen on half A of the ADBench tables from a small grid, confirmed on half
+# B (3 seeds, python -m benchmarks outliers: ROC-AUC A 0.7762 to 0.7796, AP
+# 0.4239 to 0.4319; B 0.7752 to 0.7825, AP 0.4394 to 0.4475). Measured up to
+# the widest of those tables, 64 features; the embedding sets (512-768
+# features, fewer rows than that) never have it.
 _COVARIANCE_WEIGHT = 0.5
 _COVARIANCE_SUPPORT = 0.75
 _COVARIANCE_RIDGE = 0.1
