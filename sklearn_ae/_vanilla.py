@@ -75,8 +75,8 @@ class Autoencoder(RestorationMixin, LinearFallbackMixin, OutlierScoreMixin, Base
         whatever this is.
     refit_fraction : float in [0, 0.5), default=0.0
         After a first fit, leave out this share of the training rows, those
-        the first network scores as most anomalous (the forest, with
-        ``outlier_score="isolation"``), and train a fresh network
+        the first network scores as most anomalous (the forest and the
+        covariance, with ``outlier_score="isolation"``), and train a fresh network
         on the rest; the returned model is the second one, and ``offset_`` is
         still taken over all training rows. A network learns the anomalies it
         is trained on and then reconstructs them well; training without them
