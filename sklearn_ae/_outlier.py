@@ -211,6 +211,18 @@ def forest_splits(X, forest):
     return out
 
 
+def sample_rows(n_rows, limit, rng):
+    """Sorted indices of ``limit`` of ``n_rows`` rows drawn by ``rng``; all rows within it."""
+    if n_rows > limit:
+        return np.sort(rng.choice(n_rows, limit, replace=False))
+    return slice(None)
+
+
+def forest_weight(n_features):
+    """Weight of the isolation score's forest z-score (see ``_FOREST_FEATURES``)."""
+    return min(1.0, _FOREST_FEATURES / n_features)
+
+
 def fit_robust_covariance(A, seed):
     """Robust location and regularised precision of the rows ``A`` (network units).
 
@@ -223,8 +235,7 @@ def fit_robust_covariance(A, seed):
     distances in.
     """
     rng = np.random.RandomState(seed)
-    if len(A) > _COVARIANCE_ROWS:
-        A = A[np.sort(rng.choice(len(A), _COVARIANCE_ROWS, replace=False))]
+    A = A[sample_rows(len(A), _COVARIANCE_ROWS, rng)]
     with warnings.catch_warnings():
         # Not full rank (a constant feature) and a determinant that rose in
         # a concentration step: the ridge below is there for both.
@@ -416,8 +427,8 @@ class OutlierScoreMixin:
         if rows is X:  # no gaps
             self._covariance_on_training_rows = log_distance
         center, spread = _center_and_spread(forest)
-        weight = min(1.0, _FOREST_FEATURES / self.n_features_in_)
-        return -(weight * (forest - center) / spread + self._covariance_z(log_distance))
+        return -(forest_weight(self.n_features_in_) * (forest - center) / spread
+                 + self._covariance_z(log_distance))
 
     def _fit_outlier_score(self, X, y, seed, keep=None):
         """Learn the training distributions the combined score is measured against.
@@ -453,9 +464,7 @@ class OutlierScoreMixin:
         rng = np.random.RandomState(seed)
         # The mixture's EM costs ~1 s per 10,000 codes: a sample of that many
         # describes the code density as well as all rows would.
-        rows = np.sort(rng.choice(len(X), _DENSITY_ROWS, replace=False)) if (
-            len(X) > _DENSITY_ROWS) else slice(None)
-        Z = self._over_chunks(self._encode_batch, X[rows])
+        Z = self._over_chunks(self._encode_batch, X[sample_rows(len(X), _DENSITY_ROWS, rng)])
         self.code_mean_ = Z.mean(axis=0)
         std = Z.std(axis=0)
         self.code_scale_ = np.where(std > 1e-12, std, 1.0)
@@ -527,12 +536,15 @@ class OutlierScoreMixin:
         by_error = _split_by(error, self._over_chunks(feature_errors, X, out_dtype=np.float64))
         missing = missing_mask(X) if rows is not X else None  # X itself: no gaps
         splits = forest_splits(rows, arrays)
-        terms = (np.abs(self._covariance_terms(rows))
-                 if getattr(self, "covariance_weight_", 0.0) else np.zeros(rows.shape))
+        if getattr(self, "covariance_weight_", 0.0):
+            terms = self._covariance_terms(rows)
+            covariance = self._covariance_z(self._log_distance(terms.sum(axis=1)))
+            terms = np.abs(terms)
+        else:  # no covariance part: nothing to split
+            terms, covariance = np.zeros(rows.shape), np.zeros(rows.shape[0])
         if missing is not None:
             # The forest's and the covariance's parts go to the features the row has.
             splits[missing] = terms[missing] = 0.0
-        covariance = self._covariance_z(self._log_distances(rows))
         out = by_error + _split_by(forest, splits) + _split_by(covariance, terms)
         if missing is not None:
             out[missing] = np.nan
@@ -563,7 +575,7 @@ class OutlierScoreMixin:
         # row is measured against all the data the user fitted on.
         self.error_center_, self.error_spread_ = _center_and_spread(error)
         self.forest_center_, self.forest_spread_ = _center_and_spread(forest)
-        self.forest_weight_ = min(1.0, _FOREST_FEATURES / self.n_features_in_)
+        self.forest_weight_ = forest_weight(self.n_features_in_)
         log_distance = self.__dict__.pop("_covariance_on_training_rows", None)
         if grow or log_distance is None:
             log_distance = self._fit_covariance(rows, seed)
@@ -573,19 +585,18 @@ class OutlierScoreMixin:
         """Fit the covariance part (see ``_COVARIANCE_WEIGHT``); its value for ``rows``."""
         n_rows, n_features = rows.shape
         used = n_features <= _COVARIANCE_MAX_FEATURES and n_rows >= 2 * (n_features + 1)
-        self.covariance_weight_ = _COVARIANCE_WEIGHT if used else 0.0
+        fitted = fit_robust_covariance(self._network_units(rows), seed) if used else None
+        self.covariance_weight_ = 0.0 if fitted is None else _COVARIANCE_WEIGHT
         self.covariance_location_ = self.covariance_precision_ = None
         self.covariance_floor_, self.covariance_center_, self.covariance_spread_ = 0.0, 0.0, 1.0
-        fitted = fit_robust_covariance(self._network_units(rows), seed) if used else None
         if fitted is None:
-            self.covariance_weight_ = 0.0
             return np.zeros(n_rows)
         self.__dict__.update(fitted)
         squared = self._covariance_terms(rows).sum(axis=1)
         # Rows at the very center would score log 0: floored at the 1st
         # percentile of the training rows' distances.
         self.covariance_floor_ = max(float(np.percentile(squared, 1)), _ERROR_FLOOR)
-        log_distance = np.log(np.maximum(squared, self.covariance_floor_))
+        log_distance = self._log_distance(squared)
         self.covariance_center_, self.covariance_spread_ = _center_and_spread(log_distance)
         return log_distance
 
@@ -608,7 +619,10 @@ class OutlierScoreMixin:
         # Models saved before the part existed have no covariance_weight_.
         if not getattr(self, "covariance_weight_", 0.0):
             return np.zeros(rows.shape[0])
-        squared = self._covariance_terms(rows).sum(axis=1)
+        return self._log_distance(self._covariance_terms(rows).sum(axis=1))
+
+    def _log_distance(self, squared):
+        """Log of squared distances, floored at ``covariance_floor_``."""
         return np.log(np.maximum(squared, self.covariance_floor_))
 
     def _isolation_combine(self, log_error, forest, log_distance):

@@ -398,6 +398,16 @@ def test_robust_covariance_is_not_dragged_by_the_outliers_it_should_flag():
                     atol=0.25 * np.abs(ridged).max())
 
 
+def _covariance_z(detector, rows):
+    """The documented covariance part of rows without gaps, from the fitted attributes."""
+    terms = outlier_module.mahalanobis_terms((rows - detector.mean_) / detector.scale_,
+                                             detector.covariance_location_,
+                                             detector.covariance_precision_)
+    log_distance = np.log(np.maximum(terms.sum(axis=1), detector.covariance_floor_))
+    return detector.covariance_weight_ * (
+        log_distance - detector.covariance_center_) / detector.covariance_spread_
+
+
 def test_covariance_part_flags_a_row_that_breaks_a_linear_relation():
     # Inside every feature's range, but against the correlation of the first
     # two: the row the covariance part is there for.
@@ -407,8 +417,7 @@ def test_covariance_part_flags_a_row_that_breaks_a_linear_relation():
     detector = OutlierAutoencoder(**{**SMALL, "max_iter": 5}).fit(X)
     assert detector.covariance_weight_ == 0.5
     rows = np.array([[1.5, -1.5, 0.0], [1.5, 1.5, 0.0]])
-    part = detector._covariance_z(detector._log_distances(rows))
-    typical = detector._covariance_z(detector._log_distances(X))
+    part, typical = _covariance_z(detector, rows), _covariance_z(detector, X)
     assert part[0] > np.percentile(typical, 99.9) and part[1] < np.percentile(typical, 90)
     # feature_contributions gives that part to the two features it breaks.
     contributions = detector.feature_contributions(rows[:1])
@@ -437,8 +446,19 @@ def test_the_refit_leaves_out_a_cluster_that_breaks_a_linear_relation():
     normal = np.column_stack([z[:, 0], z[:, 0] + 0.1 * z[:, 1], z[:, 2]])
     X = np.vstack([normal, np.tile([[1.5, -1.5, 0.0]], (60, 1))])
     detector = OutlierAutoencoder(**{**SMALL, "max_iter": 5}).fit(X)
+    # The screen from the fitted forest and covariance (both fitted on these
+    # rows before the second training, and kept): the documented weights.
+    forest = forest_scores(X, _forest(detector))
+    screen = -(detector.forest_weight_ * (forest - detector.forest_center_)
+               / detector.forest_spread_ + _covariance_z(detector, X))
     n_drop = int(0.1 * len(X))
-    left_out = np.argsort(detector._screen(X, 0), kind="stable")[:n_drop]
-    by_forest = np.argsort(-detector._forest_on_training_rows, kind="stable")[:n_drop]
+    left_out = np.argsort(screen, kind="stable")[:n_drop]
     assert (left_out >= 3000).sum() == 60
-    assert (by_forest >= 3000).sum() < 30
+    assert (np.argsort(-forest, kind="stable")[:n_drop] >= 3000).sum() < 30
+    # The second network was trained on the other rows: its error units are
+    # theirs (each feature's mean squared error, floored at the median's).
+    kept = np.setdiff1d(np.arange(len(X)), left_out)
+    residual = (detector.inverse_transform(detector.transform(X[kept])) - X[kept]
+                ) / detector.scale_
+    scale = np.mean(residual**2, axis=0)
+    assert_allclose(detector.error_scale_, np.maximum(scale, np.median(scale)), rtol=1e-4)
