@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._categorical import as_input_columns, one_hot_scaling, per_column, validate_categorical
 from ._dask import blockwise
 from ._data import FLOAT_DTYPES, apply_chunked, check_codes, check_columns, chunk_rows
-from ._data import device_rows, input_names, row_shares
+from ._data import contributions_table, device_rows, input_names
 from ._device import cpu_state, denormals_flushed, forked_rng, intra_op_threads, make_generator
 from ._device import resolve_device, resolve_precision, restore_moments, training_threads
 from ._device import usable_or_cpu
@@ -34,7 +34,7 @@ from ._network import _layer_sizes, hidden_layer_sizes, network_signature, resol
 from ._network import check_no_bool_counts, divergence_message, warn_if_unfinished
 from ._plan import plan_pass, plan_rows
 from ._scaling import Standardizer, fit_scaling, sample_rows
-from ._thresholds import contamination_offset
+from ._thresholds import contamination_offset, inlier_labels
 from ._training import LoopSettings, TrainingHistory, train, validation_loss_fn
 from .nn import ACTIVATIONS, NegatedLoss, reconstruction_error
 
@@ -44,11 +44,6 @@ __all__ = ["BaseAutoencoder", "GenerativeMixin", "FLOAT_DTYPES"]
 # of 2,000 flags within 0.7 percentage points of contamination=0.1, where
 # the pass over all rows cost 10% of a short fit.
 _OFFSET_ROWS = 2_000
-
-
-def _inlier_labels(decision):
-    """+1 where ``decision >= 0``, else -1 (also where the score is NaN: an outlier)."""
-    return np.where(decision >= 0, 1, -1)
 
 
 @fill_doc
@@ -70,10 +65,10 @@ class BaseAutoencoder(
     ``_build_module`` that overrides only the hooks where it differs. ``fit``
     calls them in this order: ``_check_params``, ``_validate_y``,
     ``_check_distributed``, ``_init_from_data`` (new network),
-    ``_build_module``, ``_training_threads``, ``_make_optimizers``,
-    ``_train_step`` per batch and ``_validation_loss`` per epoch,
-    ``_rows_to_retrain``, ``_fallback_watch``, ``_fit_outlier_score``,
-    ``_fit_offset``. Every underscore method a subclass may override is in
+    ``_rows_to_train``, ``_build_module``, ``_training_threads``,
+    ``_make_optimizers``, ``_train_step`` per batch and ``_validation_loss``
+    per epoch, ``_rows_to_retrain``, ``_fallback_watch``,
+    ``_fit_outlier_score``, ``_fit_offset``. Every underscore method a subclass may override is in
     this table; a test fails on an override that is not:
 
     ============================================  ==========================================
@@ -93,6 +88,7 @@ class BaseAutoencoder(
     ``_decode_batch(module, Z, y)``               standardised rows of codes (decode)
     ``_training_threads(module, device)``         CPU threads (1 below 150,000 weights)
     ``_widest_layer(n_features, module)``         units that size inference chunks
+    ``_rows_to_train(X, y, seed)``                rows for the only network, first (None)
     ``_rows_to_retrain(X, y, seed)``              rows for a second network (None)
     ``_fallback_watch(X, train_rows, val_rows)``  watch training; a model to keep (None)
     ``_fit_outlier_score(X, y, seed, keep)``      learn the score; rows' scores (None)
@@ -292,6 +288,14 @@ class BaseAutoencoder(
         """Units of the network's widest layer, which sizes inference chunks."""
         return max(n_features, self.n_components_, *self.hidden_layer_sizes_)
 
+    def _rows_to_train(self, X, y, seed):
+        """Rows of ``X`` for the only network, chosen before any training; None (default).
+
+        Called first on a cold fit. None: train on all rows, then ask
+        :meth:`_rows_to_retrain`.
+        """
+        return None
+
     def _rows_to_retrain(self, X, y, seed):
         """Rows of ``X`` to train a fresh network on after the first, or None.
 
@@ -472,6 +476,10 @@ class BaseAutoencoder(
         """Train the network, then a refit or the fallback model; histories, rows of the last."""
         rate = "constant" if plan.rng is None else None
         cold = plan.rng is not None and not continuing
+        # Rows a screen that needs no network picks: one training on them.
+        keep = self._rows_to_train(X, y, plan.density_seed) if cold else None
+        if keep is not None:
+            return [self._train_kept(X, y, plan, keep, " (without the flagged rows)")], keep
         watch = self._fallback_watch(X, plan.train_rows, plan.val_rows) if cold else None
         module, optimizers, history = self._train_module(
             X, y, plan.train_rows, plan.val_rows, plan.seed, continuing, learning_rate=rate,
@@ -480,23 +488,25 @@ class BaseAutoencoder(
         first_cold_fit = cold and not history.interrupted
         keep = self._rows_to_retrain(X, y, plan.density_seed) if first_cold_fit else None
         if keep is not None:
-            seed, train_rows, val_rows = plan.refit(len(keep), self.early_stopping,
-                                                    self.validation_fraction)
-            module, optimizers, history = self._train_module(
-                X[keep], None if y is None else y[keep], train_rows, val_rows, seed,
-                False, stage=" (refit without the flagged rows)")
-            self.module_ = module
-            histories.append(history)
-        elif first_cold_fit and watch is not None:
-            linear = watch.model(module)
-            if linear is not None:
-                # The network did not beat PCA on rows it never trained on:
-                # the linear autoencoder (PCA's subspace) is the model.
-                self.module_, history.best_loss = linear
-                self.hidden_layer_sizes_ = ()
-                optimizers = []
+            histories.append(self._train_kept(X, y, plan, keep, " (refit without the flagged rows)"))
+            return histories, keep
+        if first_cold_fit and watch is not None and (linear := watch.model(module)) is not None:
+            # The network did not beat PCA on rows it never trained on: the
+            # linear autoencoder (PCA's subspace) is the model.
+            self.module_, history.best_loss = linear
+            self.hidden_layer_sizes_, optimizers = (), []
         self._optimizer_state = [optimizer.state_dict() for optimizer in optimizers]
-        return histories, keep
+        return histories, None
+
+    def _train_kept(self, X, y, plan, keep, stage):
+        """Train a fresh network on the rows ``keep``, with the refit's seed and split."""
+        seed, train_rows, val_rows = plan.refit(len(keep), self.early_stopping,
+                                                self.validation_fraction)
+        self.module_, optimizers, history = self._train_module(
+            X[keep], None if y is None else y[keep], train_rows, val_rows, seed, False,
+            stage=stage)
+        self._optimizer_state = [optimizer.state_dict() for optimizer in optimizers]
+        return history
 
     def _record_history(self, histories, continuing, warn):
         """``n_iter_``, ``loss_curve_``, ``validation_scores_``, ``best_loss_``; warnings.
@@ -735,16 +745,9 @@ class BaseAutoencoder(
         check_is_fitted(self)
         if units not in ("standardized", "original"):
             raise ValueError(f"units must be 'standardized' or 'original', got {units!r}.")
-        index = getattr(X, "index", None) if hasattr(X, "columns") else None
         out = per_column(self._contributions(self._validate_rows(X), conditions, units),
                          getattr(self, "categories_", None))
-        if normalize:
-            out = row_shares(out)
-        if index is not None:
-            import pandas as pd
-
-            return pd.DataFrame(out, index=index, columns=self._input_names())
-        return out
+        return contributions_table(out, X, self._input_names(), normalize)
 
     def _contributions(self, X, conditions, units):
         """Each feature's part of each checked row's score: its reconstruction error."""
@@ -789,7 +792,7 @@ class BaseAutoencoder(
             +1 where ``decision_function(X) >= 0``, else -1 (so also where
             the score is NaN).
         """
-        return _inlier_labels(self.decision_function(X))
+        return inlier_labels(self.decision_function(X))
 
     def score(self, X, y=None):
         """Opposite of the mean per-row training loss: higher is better.

@@ -7,9 +7,10 @@ import torch
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._base import FLOAT_DTYPES, _inlier_labels, fill_doc
+from ._base import FLOAT_DTYPES, fill_doc
 from ._categorical import as_input_columns
 from ._generative import GenerativeMixin
+from ._thresholds import inlier_labels
 from ._variational import _SCORE_DRAWS, _fixed_draws, _VariationalBase
 from .nn import VariationalModule
 
@@ -391,7 +392,7 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
         -------
         labels : ndarray of shape (n_samples,)
         """
-        return _inlier_labels(self.decision_function(X, y))
+        return inlier_labels(self.decision_function(X, y))
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples`, with ``y`` when given.

@@ -31,6 +31,7 @@ __all__ = [
     "device_rows",
     "input_names",
     "row_shares",
+    "contributions_table",
     "training_tensor",
 ]
 
@@ -74,6 +75,17 @@ def row_shares(parts):
     # Missing entries' parts (NaN) count as none.
     total = np.nansum(parts, axis=1, keepdims=True)
     return np.divide(parts, total, out=np.zeros_like(parts), where=total != 0)
+
+
+def contributions_table(parts, X, names, normalize):
+    """Contributions as returned: each row's shares with ``normalize``; a DataFrame for one."""
+    if normalize:
+        parts = row_shares(parts)
+    if not hasattr(X, "columns"):
+        return parts
+    import pandas as pd
+
+    return pd.DataFrame(parts, index=X.index, columns=names)
 
 
 def check_codes(X, n_components, name):

@@ -32,10 +32,13 @@ _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstructio
         are :class:`Autoencoder`'s scores (see there). :meth:`score`
         measures the reconstruction error whatever this is.
     refit_fraction : float in [0, 0.5), default=0.1
-        After a first fit, leave out this share of the training rows and
-        train a fresh network on the rest: with ``outlier_score="isolation"``
-        those the forest and the covariance (their weighted z-scores) score
-        as most anomalous, else those the first network scores so. A network learns the anomalies it is trained on
+        Leave out this share of the training rows and train the network on
+        the rest: with ``outlier_score="isolation"`` those the forest and the
+        covariance (their weighted z-scores) score as most anomalous, picked
+        before any network is trained (where rows have gaps a first network
+        fills them for the forest, and a fresh one is trained after it),
+        else those a first network scores so, and a fresh network is
+        trained. A network learns the anomalies it is trained on
         and then reconstructs them well (a tight cluster of identical
         attacks in network traffic, say); training without them sharpens
         the scores. The z-scores' units and ``offset_`` are still learnt from
@@ -54,9 +57,9 @@ class OutlierAutoencoder(Autoencoder):
     :class:`~sklearn.covariance.EllipticEnvelope` is
     :class:`~sklearn.covariance.MinCovDet` set up as a detector. The
     network (two hidden layers of 128 and 64, 200 epochs at a constant
-    learning rate, early stopping on 10% of the rows) is trained twice: a
-    second time without the 10% of training rows an isolation forest and
-    the robust covariance flag first. A row's score adds how far its log reconstruction
+    learning rate, early stopping on 10% of the rows) is trained without the
+    10% of training rows an isolation forest and the robust covariance flag
+    first. A row's score adds how far its log reconstruction
     error, its forest score and (on tables of up to 64 features) its log
     robust Mahalanobis distance lie above the training rows' typical ones:
     the autoencoder catches rows that break the non-linear relations

@@ -11,7 +11,7 @@ import copy
 
 import numpy as np
 
-__all__ = ["contamination_offset"]
+__all__ = ["contamination_offset", "inlier_labels"]
 
 
 def _thresholded_share(scores, thresholder):
@@ -52,3 +52,8 @@ def contamination_offset(scores, contamination):
     if hasattr(contamination, "fit"):
         contamination = _thresholded_share(scores, contamination)
     return float(np.percentile(scores, 100.0 * contamination))
+
+
+def inlier_labels(decision):
+    """+1 where ``decision >= 0``, else -1 (also where the score is NaN: an outlier)."""
+    return np.where(decision >= 0, 1, -1)

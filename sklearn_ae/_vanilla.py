@@ -81,7 +81,10 @@ class Autoencoder(RestorationMixin, LinearFallbackMixin, OutlierScoreMixin, Base
         still taken over all training rows. A network learns the anomalies it
         is trained on and then reconstructs them well; training without them
         sharpens the outlier scores. It doubles the fit time, so the default, 0,
-        trains once. Not applied to warm-started fits.
+        trains once. With ``outlier_score="isolation"`` on rows without gaps
+        the forest and the covariance pick the rows before any network is
+        trained, so one network is: on the kept rows. Not applied to
+        warm-started fits.
 {corruption}
 {missing_indicator_param}
 

@@ -175,6 +175,24 @@ def test_refit_history_covers_both_trainings(blobs):
     assert len(refit.loss_curve_) == 14
 
 
+def test_isolation_screen_trains_one_network_where_rows_have_no_gaps(blobs):
+    # The forest and the covariance pick the rows before any network: one
+    # training, the network the refit after a first one would have been.
+    params = dict(hidden_layer_sizes=(8,), max_iter=7, early_stopping=False,
+                  n_iter_no_change=100, random_state=0, outlier_score="isolation")
+    screened = Autoencoder(refit_fraction=0.1, **params).fit(blobs)
+    assert screened.n_iter_ == 7
+    assert len(screened.loss_curve_) == 7
+    # Without the screen's rows (refit_fraction=0) it is a different network.
+    once = Autoencoder(refit_fraction=0.0, **params).fit(blobs)
+    assert once.n_iter_ == 7
+    assert not np.array_equal(once.transform(blobs), screened.transform(blobs))
+    # With gaps a first network fills them for the forest: two trainings.
+    gappy = blobs.copy()
+    gappy[::7, 0] = np.nan
+    assert Autoencoder(refit_fraction=0.1, **params).fit(gappy).n_iter_ == 14
+
+
 def test_contamination_auto_is_tukeys_outer_fence(blobs):
     ae = Autoencoder(hidden_layer_sizes=(8,), max_iter=20, random_state=0,
                      contamination="auto").fit(blobs)
