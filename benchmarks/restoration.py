@@ -36,7 +36,9 @@ exactly as the model's (same bytes accounting). Seconds: training plus
 restoring for the models, restoring for the others.
 
 CSV columns: task, data, method, psnr, ssim, bpp, seconds; ``sklearn_ae`` is
-:func:`sklearn_ae.images.make_restorer`'s model for the task.
+:func:`sklearn_ae.images.make_restorer`'s model for the task. ``--candidate
+conv-map`` adds a row ``conv_map`` per image: ``ConvolutionalAutoencoder(
+code="map")``, a candidate for the default measured in the same run.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sklearn_ae import ConvolutionalAutoencoder
 from sklearn_ae.corruptions import Blur, Downsample, GaussianNoise, Masking
 from sklearn_ae.images import (
     compress_image,
@@ -264,20 +267,53 @@ def _score(clean, restored, kind):
             float(np.mean([ssim(c, r) for c, r in zip(clean, restored)])))
 
 
-def run_task(task, train, test, quick, seed=0, panels=None):
-    """Rows of the CSV for one task; ``panels`` collects images for the figure."""
-    if task == "compress":
-        return _run_compress(train, test, quick, seed)
-    X, y = _train_rows(task, train, PATCH, seed, limit=QUICK_PATCHES if quick else None)
-    model = make_restorer(corruption_for(task) if y is None else None,
-                          image_shape=(PATCH, PATCH), random_state=seed,
-                          max_iter=3 if quick else "auto")
+def _default_model(task, y, quick, seed):
+    """:func:`make_restorer`'s model, on ``PATCH`` x ``PATCH`` patches."""
+    return make_restorer(corruption_for(task) if y is None else None,
+                         image_shape=(PATCH, PATCH), random_state=seed,
+                         max_iter=3 if quick else "auto"), PATCH, None
+
+
+def _conv_map_model(task, y, quick, seed):
+    """``ConvolutionalAutoencoder(code="map")`` on 24 x 24 patches: one block of 64 maps.
+
+    30,000 patches in batches of 64, 30 epochs of the cosine schedule run to
+    the end (no early stopping: a loss on freshly noised batches is too
+    noisy to stop on), about 7 minutes on two cores: the best of the
+    settings tried on camera (docs/benchmarks.md).
+    """
+    model = ConvolutionalAutoencoder(
+        code="map", channels=(64,), image_shape=(1, 24, 24),
+        corruption=corruption_for(task) if y is None else None,
+        max_iter=3 if quick else 30, batch_size=64, early_stopping=False,
+        n_iter_no_change=30, random_state=seed)
+    return model, 24, 30000
+
+
+# Candidates for a task's default, run beside it with --candidate NAME.
+CANDIDATES = {"conv-map": _conv_map_model}
+
+
+def _fitted(build, task, train, quick, seed):
+    """``(model, seconds)``: ``build``'s model fitted on the training images' patches."""
+    _, patch, limit = build(task, None, quick, seed)
+    X, y = _train_rows(task, train, patch, seed, limit=QUICK_PATCHES if quick else limit)
+    model = build(task, y, quick, seed)[0]
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(X, y)
-    fit_seconds = time.perf_counter() - start
-    methods = {"sklearn_ae": None, **baselines(task, train, PATCH, seed)}
+    return model, time.perf_counter() - start
+
+
+def run_task(task, train, test, quick, seed=0, panels=None, candidates=()):
+    """Rows of the CSV for one task; ``panels`` collects images for the figure."""
+    if task == "compress":
+        return _run_compress(train, test, quick, seed)
+    models = {name: _fitted(build, task, train, quick, seed)
+              for name, build in [("sklearn_ae", _default_model), *(
+                  (c.replace("-", "_"), CANDIDATES[c]) for c in candidates)]}
+    methods = {**dict.fromkeys(models), **baselines(task, train, PATCH, seed)}
     rows = []
     for name, kind, images in test:
         images = images if kind == "photo" else images[: (20 if quick else 200)]
@@ -287,12 +323,14 @@ def run_task(task, train, test, quick, seed=0, panels=None):
         for method, fn in methods.items():
             start = time.perf_counter()
             if fn is None:
+                model, fit_seconds = models[method]
                 out = _restore(model, kind, np.asarray(degraded) if kind == "collection"
                                else degraded[0])
             else:
+                fit_seconds = 0.0
                 out = [fn(d) for d in degraded]
                 out = np.asarray(out) if kind == "collection" else out[0]
-            seconds = time.perf_counter() - start + (fit_seconds if fn is None else 0.0)
+            seconds = time.perf_counter() - start + fit_seconds
             value, similarity = _score(clean, out, kind)
             outputs[method] = (value, out if kind == "photo" else out[0])
             rows.append(dict(task=task, data=name, method=method, psnr=value,
@@ -463,6 +501,8 @@ def main(argv=None):
     parser.add_argument("--name", default="restoration", help="stem of the results tables")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--candidate", nargs="*", choices=sorted(CANDIDATES), default=[],
+                        help="models to run beside the default (their rows are named so)")
     parser.add_argument("--notes-only", action="store_true",
                         help="rewrite the notes of results/<name>.md from its CSV, run nothing")
     args = parser.parse_args(argv)
@@ -490,7 +530,7 @@ def _run(args):
     print(machine(), flush=True)
     rows, panels = [], []
     for task in args.task:
-        rows += run_task(task, train, test, args.quick, args.seed, panels)
+        rows += run_task(task, train, test, args.quick, args.seed, panels, args.candidate)
     return pd.DataFrame(rows, columns=["task", "data", "method", "psnr", "ssim", "bpp",
                                        "seconds"]), panels
 
@@ -513,13 +553,18 @@ def _notes(table):
     lines = []
     for (task, data), part in table[table.task != "compress"].groupby(["task", "data"]):
         ours = part[part.method == "sklearn_ae"].psnr.max()
-        others = part[part.method != "sklearn_ae"]
+        candidates = {c.replace("-", "_") for c in CANDIDATES}
+        others = part[(part.method != "sklearn_ae") & ~part.method.isin(candidates)]
         best = others.loc[others.psnr.idxmax()]
         no_bm3d = others[others.method != "bm3d"]
         line = (f"- {task}, {data}: sklearn_ae {ours:.2f} dB, best other {best.method} "
                 f"{best.psnr:.2f} ({ours - best.psnr:+.2f} dB)")
         if "bm3d" in set(others.method):
             line += f"; best but BM3D {no_bm3d.psnr.max():.2f} ({ours - no_bm3d.psnr.max():+.2f} dB)"
+        for _, row in part[part.method.isin(candidates)].iterrows():
+            line += (f"; candidate {row.method} {row.psnr:.2f} ({row.psnr - ours:+.2f} dB "
+                     f"against sklearn_ae, {row.seconds:.0f} s against "
+                     f"{part[part.method == 'sklearn_ae'].seconds.max():.0f} s)")
         lines.append(line)
     gaps = equal_rate_gaps(table)
     for data, part in gaps.groupby("data") if len(gaps) else []:

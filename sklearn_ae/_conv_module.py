@@ -9,7 +9,7 @@ from torch import nn
 
 from .nn import ACTIVATIONS, make_mlp
 
-__all__ = ["ConvAutoencoder"]
+__all__ = ["ConvAutoencoder", "ConvMapAutoencoder"]
 
 
 def _conv_sizes(size: int, n_layers: int) -> list[int]:
@@ -18,6 +18,13 @@ def _conv_sizes(size: int, n_layers: int) -> list[int]:
     for _ in range(n_layers):
         sizes.append((sizes[-1] + 1) // 2)
     return sizes
+
+
+def _upsampling(c_in, c_out, kernel_size, size, smaller):
+    """Transposed stride-2 convolution from ``smaller`` back to exactly ``size`` (h, w)."""
+    pad = kernel_size // 2
+    extra = [max(s - (2 * t - 1), 0) + 2 * pad - kernel_size + 1 for s, t in zip(size, smaller)]
+    return nn.ConvTranspose2d(c_in, c_out, kernel_size, 2, pad, output_padding=tuple(extra))
 
 
 class ConvAutoencoder(nn.Module):
@@ -83,14 +90,8 @@ class ConvAutoencoder(nn.Module):
         outs = [*channels[::-1][1:], c_in]
         for i, (c_prev, c_next) in enumerate(zip(channels[::-1], outs)):
             j = len(channels) - i  # from feature map size index j to j - 1
-            extra = (heights[j - 1] - (2 * heights[j] - 1), widths[j - 1] - (2 * widths[j] - 1))
-            decoder.append(
-                nn.ConvTranspose2d(
-                    c_prev, c_next, kernel_size, 2, pad,
-                    output_padding=(max(extra[0], 0) + 2 * pad - kernel_size + 1,
-                                    max(extra[1], 0) + 2 * pad - kernel_size + 1),
-                )
-            )
+            decoder.append(_upsampling(c_prev, c_next, kernel_size,
+                                       (heights[j - 1], widths[j - 1]), (heights[j], widths[j])))
             if i < len(channels) - 1:
                 decoder.append(ACTIVATIONS[activation]())
         decoder.append(nn.Flatten())
@@ -139,5 +140,116 @@ class ConvAutoencoder(nn.Module):
         return self.decode(self.encode(x))
 
 
-# Documented, pickled and found where it always was: in sklearn_ae.nn.
+class ConvMapAutoencoder(nn.Module):
+    """Convolutional autoencoder whose code is a stack of feature maps, not one vector.
+
+    For restoration (denoising, deblurring, inpainting, super-resolution)
+    rather than compression to a few numbers: no dense layer, so a pixel's
+    code holds what its neighbourhood says, wherever it is in the image.
+    Each encoder block is a stride-2 convolution (halving height and width,
+    rounding up) and a stride-1 one, each followed by the activation; a 1x1
+    convolution maps the last feature maps to ``code_channels`` maps, the
+    code. The decoder mirrors it: a 1x1 convolution, then per block a
+    stride-1 convolution and a transposed stride-2 one back to the exact
+    input size. Rows in and out are flat, as :class:`ConvAutoencoder`'s.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(channels, height, width)`` of one image.
+    code_channels : int
+        Feature maps of the code: a code has ``code_channels * h * w``
+        values, ``h`` and ``w`` the size after the blocks (``code_shape``).
+    channels : tuple of int, default=(32, 64)
+        Feature maps of each block.
+    kernel_size : int, default=3
+        Odd side of the square kernels.
+    activation : str, default="relu"
+        Activation after each convolution but the code's and the output's.
+    """
+
+    def __init__(
+        self,
+        image_shape: Sequence[int],
+        code_channels: int,
+        channels: Sequence[int] = (32, 64),
+        kernel_size: int = 3,
+        activation: str = "relu",
+    ):
+        super().__init__()
+        c_in, height, width = (int(v) for v in image_shape)
+        self.image_shape = (c_in, height, width)
+        self.channels = tuple(int(c) for c in channels)
+        heights = _conv_sizes(height, len(self.channels))
+        widths = _conv_sizes(width, len(self.channels))
+        self.code_shape = (int(code_channels), heights[-1], widths[-1])
+        pad = kernel_size // 2
+
+        def act():
+            return ACTIVATIONS[activation]()
+
+        encoder: list[nn.Module] = []
+        for c_prev, c_next in zip([c_in, *self.channels[:-1]], self.channels):
+            encoder += [nn.Conv2d(c_prev, c_next, kernel_size, 2, pad), act(),
+                        nn.Conv2d(c_next, c_next, kernel_size, 1, pad), act()]
+        last = self.channels[-1] if self.channels else c_in
+        encoder += [nn.Conv2d(last, code_channels, 1), nn.Flatten()]
+        self.encoder = nn.Sequential(*encoder)
+
+        decoder: list[nn.Module] = [nn.Unflatten(1, self.code_shape),
+                                    nn.Conv2d(code_channels, last, 1)]
+        outs = [*self.channels[::-1][1:], c_in]
+        for i, (c_prev, c_next) in enumerate(zip(self.channels[::-1], outs)):
+            j = len(self.channels) - i  # from feature map size index j to j - 1
+            decoder += [act(), nn.Conv2d(c_prev, c_prev, kernel_size, 1, pad), act(),
+                        _upsampling(c_prev, c_next, kernel_size, (heights[j - 1], widths[j - 1]),
+                                    (heights[j], widths[j]))]
+        decoder.append(nn.Flatten())
+        self.decoder = nn.Sequential(*decoder)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Map flat image rows to flat codes (``code_shape`` maps, row-major).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Flat image rows, ``n_features = C * H * W``.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, prod(code_shape))
+        """
+        return self.encoder(x.view(-1, *self.image_shape))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Map flat codes to flat image rows.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n_samples, prod(code_shape))
+            Codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruct flat image rows.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Flat image rows.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
+        return self.decode(self.encode(x))
+
+
+# Documented, pickled and found where they always were: in sklearn_ae.nn.
 ConvAutoencoder.__module__ = "sklearn_ae.nn"
+ConvMapAutoencoder.__module__ = "sklearn_ae.nn"

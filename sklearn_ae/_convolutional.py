@@ -6,12 +6,12 @@ import math
 from numbers import Integral
 
 import torch
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder, _layer_sizes, fill_doc
 from ._data import input_names
 from ._restoration import CORRUPTION_CLASSES, CORRUPTION_DOC, RestorationMixin
-from .nn import ConvAutoencoder
+from .nn import ConvAutoencoder, ConvMapAutoencoder
 
 
 @fill_doc(extra={"corruption": CORRUPTION_DOC})
@@ -23,7 +23,10 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
     ``image_shape`` inside, and :meth:`inverse_transform` returns flat rows.
     Each encoder block is a stride-2 convolution that halves the height and
     width; a linear layer maps the last feature maps to the code, and the
-    decoder mirrors the encoder with transposed convolutions.
+    decoder mirrors the encoder with transposed convolutions. With
+    ``code="map"`` the code is a stack of feature maps instead (no dense
+    layer; each block adds a stride-1 convolution): the architecture for
+    restoring images rather than compressing them to a few numbers.
 
     Pixels usually share one scale, so ``standardize`` defaults to False here.
 
@@ -38,6 +41,17 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         Feature maps of the successive convolution blocks.
     kernel_size : int, default=3
         Odd side of the square convolution kernels.
+    code : {"vector", "map"}, default="vector"
+        "vector": the code is ``n_components`` numbers, from a linear layer
+        over the last feature maps (a code of the whole image: compression,
+        features for a downstream model). "map": the code is
+        ``n_components`` feature maps (default ``channels[-1]``) at the
+        size the blocks leave, each block being a stride-2 and a stride-1
+        convolution, and a 1x1 convolution making the code: every part of
+        the image is coded by the same filters (denoising, deblurring,
+        inpainting, super-resolution). ``transform`` returns the maps
+        flattened, ``n_components_`` values (see ``code_shape_``);
+        ``hidden_layer_sizes`` must then be empty.
 {corruption}
 
     Attributes
@@ -46,6 +60,9 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         The trained torch module.
     image_shape_ : tuple of int
         ``(channels, height, width)`` used.
+    code_shape_ : tuple of int or None
+        ``(maps, height, width)`` of a code with ``code="map"``
+        (``n_components_`` is their product); None with ``code="vector"``.
 {common_attributes}
 
     See Also
@@ -68,6 +85,7 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         "image_shape": [None, "array-like"],
         "channels": ["array-like"],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "code": [StrOptions({"vector", "map"})],
         **RestorationMixin._restoration_parameter_constraints,
     }
     _transient_attributes = (*BaseAutoencoder._transient_attributes,
@@ -99,6 +117,7 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         image_shape=None,
         channels=(32, 64),
         kernel_size=3,
+        code="vector",
         corruption=None,
     ):
         super().__init__(
@@ -125,6 +144,7 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         self.image_shape = image_shape
         self.channels = channels
         self.kernel_size = kernel_size
+        self.code = code
         self.corruption = corruption
 
     def _resolve_image_shape(self, n_features):
@@ -145,7 +165,7 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         return tuple(int(v) for v in shape)
 
     _network_params = (
-        *BaseAutoencoder._network_params, "image_shape", "channels", "kernel_size")
+        *BaseAutoencoder._network_params, "image_shape", "channels", "kernel_size", "code")
 
     def _check_params(self):
         super()._check_params()
@@ -153,6 +173,10 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
         if len(self.channels):
             _layer_sizes("channels", self.channels)
+        if self.code == "map" and len(self.hidden_layer_sizes):
+            raise ValueError(
+                "code='map' has no dense layers: hidden_layer_sizes must be empty, got "
+                f"{self.hidden_layer_sizes!r}.")
 
     def _build_module(self, n_features):
         if getattr(self, "categories_", None) is not None:
@@ -161,6 +185,17 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
                 f"columns {_categorical_names(self)}: use Autoencoder for tables, or pass "
                 "pixels only.")
         self.image_shape_ = self._resolve_image_shape(n_features)
+        self.code_shape_ = None
+        channels = tuple(int(c) for c in self.channels)
+        if self.code == "map":
+            maps = self.n_components if self.n_components is not None else (
+                channels[-1] if channels else self.image_shape_[0])
+            module = ConvMapAutoencoder(self.image_shape_, maps, channels=channels,
+                                        kernel_size=self.kernel_size, activation=self.activation)
+            # The code's width is that of the maps transform returns.
+            self.code_shape_ = module.code_shape
+            self.n_components_ = math.prod(module.code_shape)
+            return module
         return ConvAutoencoder(
             self.image_shape_,
             self.n_components_,
@@ -183,7 +218,7 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         _, height, width = self.image_shape_
         channels = module.channels  # the network's own, not the parameter
         first = channels[0] * ((height + 1) // 2) * ((width + 1) // 2) if channels else 0
-        return max(n_features, first, 1)
+        return max(n_features, first, self.n_components_, 1)
 
 
 def _categorical_names(estimator):

@@ -20,6 +20,7 @@ from torch import nn
 __all__ = [
     "ACTIVATIONS",
     "ConvAutoencoder",
+    "ConvMapAutoencoder",
     "AdversarialModule",
     "Discriminator",
     "MLPAutoencoder",
@@ -742,4 +743,4 @@ class NegatedLoss(nn.Module):
 
 # At the end: the convolutional module (its own file, for size) builds on
 # ACTIVATIONS and make_mlp above, and is part of this module's API.
-from ._conv_module import ConvAutoencoder  # noqa: E402
+from ._conv_module import ConvAutoencoder, ConvMapAutoencoder  # noqa: E402

@@ -21,12 +21,15 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
 
 
 def _instances():
-    from sklearn_ae import Autoencoder, AutoencoderImputer, DenoisingAutoencoder
+    from sklearn_ae import (Autoencoder, AutoencoderImputer, ConvolutionalAutoencoder,
+                            DenoisingAutoencoder)
 
     # Plus the default widths ("auto"), where a fit may end with PCA's linear
-    # autoencoder: that path must keep the contract too; and the imputer.
+    # autoencoder: that path must keep the contract too; the imputer; and
+    # the convolutional network whose code is feature maps.
     return [cls(**FAST_PARAMS) for _, cls in all_estimators()] + [
         Autoencoder(max_iter=5, random_state=0),
+        ConvolutionalAutoencoder(code="map", channels=(4,), max_iter=5, random_state=0),
         AutoencoderImputer(DenoisingAutoencoder(noise="masking", **FAST_PARAMS),
                            random_state=0)]
 
