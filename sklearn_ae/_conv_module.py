@@ -27,7 +27,60 @@ def _upsampling(c_in, c_out, kernel_size, size, smaller):
     return nn.ConvTranspose2d(c_in, c_out, kernel_size, 2, pad, output_padding=tuple(extra))
 
 
-class ConvAutoencoder(nn.Module):
+class _FlatImages(nn.Module):
+    """Flat image rows in and out of an ``encoder`` and a ``decoder`` that work on images.
+
+    What both convolutional modules share: a subclass sets ``image_shape``,
+    ``encoder`` (images to flat codes) and ``decoder`` (flat codes to flat
+    rows).
+    """
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Map flat image rows to flat codes.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Flat image rows, ``n_features = C * H * W``.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_codes)
+            ``n_components`` for :class:`ConvAutoencoder`, the maps of
+            ``code_shape`` in row-major order for :class:`ConvMapAutoencoder`.
+        """
+        return self.encoder(x.view(-1, *self.image_shape))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Map flat codes to flat image rows.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n_samples, n_codes)
+            Codes, as :meth:`encode` returns them.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruct flat image rows.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Flat image rows, ``n_features = C * H * W``.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_features)
+        """
+        return self.decode(self.encode(x))
+
+
+class ConvAutoencoder(_FlatImages):
     """Convolutional autoencoder on flat rows of images.
 
     Takes and returns flat rows (``n_samples x channels*height*width``, row-major
@@ -97,50 +150,8 @@ class ConvAutoencoder(nn.Module):
         decoder.append(nn.Flatten())
         self.decoder = nn.Sequential(*decoder)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Map flat image rows to codes.
 
-        Parameters
-        ----------
-        x : torch.Tensor of shape (n_samples, n_features)
-            Flat image rows, ``n_features = C * H * W``.
-
-        Returns
-        -------
-        torch.Tensor of shape (n_samples, n_components)
-        """
-        return self.encoder(x.view(-1, *self.image_shape))
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Map codes to flat image rows.
-
-        Parameters
-        ----------
-        z : torch.Tensor of shape (n_samples, n_components)
-            Codes.
-
-        Returns
-        -------
-        torch.Tensor of shape (n_samples, n_features)
-        """
-        return self.decoder(z)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruct flat image rows.
-
-        Parameters
-        ----------
-        x : torch.Tensor of shape (n_samples, n_features)
-            Flat image rows, ``n_features = C * H * W``.
-
-        Returns
-        -------
-        torch.Tensor of shape (n_samples, n_features)
-        """
-        return self.decode(self.encode(x))
-
-
-class ConvMapAutoencoder(nn.Module):
+class ConvMapAutoencoder(_FlatImages):
     """Convolutional autoencoder whose code is a stack of feature maps, not one vector.
 
     For restoration (denoising, deblurring, inpainting, super-resolution)
@@ -206,48 +217,6 @@ class ConvMapAutoencoder(nn.Module):
                                     (heights[j], widths[j]))]
         decoder.append(nn.Flatten())
         self.decoder = nn.Sequential(*decoder)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Map flat image rows to flat codes (``code_shape`` maps, row-major).
-
-        Parameters
-        ----------
-        x : torch.Tensor of shape (n_samples, n_features)
-            Flat image rows, ``n_features = C * H * W``.
-
-        Returns
-        -------
-        torch.Tensor of shape (n_samples, prod(code_shape))
-        """
-        return self.encoder(x.view(-1, *self.image_shape))
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Map flat codes to flat image rows.
-
-        Parameters
-        ----------
-        z : torch.Tensor of shape (n_samples, prod(code_shape))
-            Codes.
-
-        Returns
-        -------
-        torch.Tensor of shape (n_samples, n_features)
-        """
-        return self.decoder(z)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruct flat image rows.
-
-        Parameters
-        ----------
-        x : torch.Tensor of shape (n_samples, n_features)
-            Flat image rows.
-
-        Returns
-        -------
-        torch.Tensor of shape (n_samples, n_features)
-        """
-        return self.decode(self.encode(x))
 
 
 # Documented, pickled and found where they always were: in sklearn_ae.nn.
