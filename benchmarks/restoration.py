@@ -271,7 +271,7 @@ def _default_model(task, y, quick, seed):
     """:func:`make_restorer`'s model, on ``PATCH`` x ``PATCH`` patches."""
     return make_restorer(corruption_for(task) if y is None else None,
                          image_shape=(PATCH, PATCH), random_state=seed,
-                         max_iter=3 if quick else "auto"), PATCH, None
+                         max_iter=3 if quick else "auto")
 
 
 def _conv_map_model(task, y, quick, seed):
@@ -282,23 +282,25 @@ def _conv_map_model(task, y, quick, seed):
     noisy to stop on), about 7 minutes on two cores: the best of the
     settings tried on camera (docs/benchmarks.md).
     """
-    model = ConvolutionalAutoencoder(
+    return ConvolutionalAutoencoder(
         code="map", channels=(64,), image_shape=(1, 24, 24),
         corruption=corruption_for(task) if y is None else None,
         max_iter=3 if quick else 30, batch_size=64, early_stopping=False,
         n_iter_no_change=30, random_state=seed)
-    return model, 24, 30000
 
 
-# Candidates for a task's default, run beside it with --candidate NAME.
-CANDIDATES = {"conv-map": _conv_map_model}
+# The models a task is restored by: method (the CSV's), builder, patch side,
+# training patches at most (None: MAX_PATCHES). Candidates for the default
+# run beside it with --candidate NAME.
+DEFAULT = ("sklearn_ae", _default_model, PATCH, None)
+CANDIDATES = {"conv-map": ("conv_map", _conv_map_model, 24, 30000)}
 
 
-def _fitted(build, task, train, quick, seed):
-    """``(model, seconds)``: ``build``'s model fitted on the training images' patches."""
-    _, patch, limit = build(task, None, quick, seed)
+def _fitted(spec, task, train, quick, seed):
+    """``(model, seconds)``: the model of ``spec`` fitted on the training images' patches."""
+    _, build, patch, limit = spec
     X, y = _train_rows(task, train, patch, seed, limit=QUICK_PATCHES if quick else limit)
-    model = build(task, y, quick, seed)[0]
+    model = build(task, y, quick, seed)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -310,9 +312,8 @@ def run_task(task, train, test, quick, seed=0, panels=None, candidates=()):
     """Rows of the CSV for one task; ``panels`` collects images for the figure."""
     if task == "compress":
         return _run_compress(train, test, quick, seed)
-    models = {name: _fitted(build, task, train, quick, seed)
-              for name, build in [("sklearn_ae", _default_model), *(
-                  (c.replace("-", "_"), CANDIDATES[c]) for c in candidates)]}
+    models = {spec[0]: _fitted(spec, task, train, quick, seed)
+              for spec in [DEFAULT, *(CANDIDATES[c] for c in candidates)]}
     methods = {**dict.fromkeys(models), **baselines(task, train, PATCH, seed)}
     rows = []
     for name, kind, images in test:
@@ -551,9 +552,9 @@ def _rewrite_notes(name):
 def _notes(table):
     """Each task's margin over the best classical tool, and compression at equal rates."""
     lines = []
+    candidates = {spec[0] for spec in CANDIDATES.values()}
     for (task, data), part in table[table.task != "compress"].groupby(["task", "data"]):
         ours = part[part.method == "sklearn_ae"].psnr.max()
-        candidates = {c.replace("-", "_") for c in CANDIDATES}
         others = part[(part.method != "sklearn_ae") & ~part.method.isin(candidates)]
         best = others.loc[others.psnr.idxmax()]
         no_bm3d = others[others.method != "bm3d"]
