@@ -20,7 +20,10 @@ Degradations (fixed, seeded):
 - deblur: Gaussian PSF, sigma 1.6 px (mirrored borders), then noise sigma 0.01;
 - superres: 2x area downsampling, then bicubic upsampling back: the input;
 - inpaint: 50% of the pixels missing at random (the mask known);
-- compress: the clean image stored at about 0.1 to 2 bits per pixel.
+- compress: the clean image stored at about 0.1 to 2 bits per pixel and above:
+  the codes of models of 8, 32 (and 128) components at 2 to 8 bits each, and
+  the codes at 6 bits plus the residual (``residual_step``) at 128/255 to
+  8/255.
 
 Baselines in the same run: denoise: scikit-image's ``denoise_nl_means``
 (sigma estimated, ``fast_mode``, h = 0.8 sigma as its guide does),
@@ -31,14 +34,16 @@ images, OMP with 2 atoms, as scikit-learn's example) and PCA on the model's
 patches (the same number of components); deblur: ``richardson_lucy`` (30
 iterations) and ``unsupervised_wiener`` with the true PSF; superres: the
 bicubic input; inpaint: ``inpaint_biharmonic``; compress: JPEG (Pillow, each
-image its own file) at qualities 5 to 90, and PCA codes quantised and stored
-exactly as the model's (same bytes accounting). Seconds: training plus
+image its own file; a collection also as one mosaic, one header) at qualities
+5 to 90, and PCA codes quantised and stored exactly as the model's, residual
+included (same bytes accounting). Seconds: training plus
 restoring for the models, restoring for the others.
 
 CSV columns: task, data, method, psnr, ssim, bpp, seconds; ``sklearn_ae`` is
 :func:`sklearn_ae.images.make_restorer`'s model for the task. ``--candidate
 conv-map`` adds a row ``conv_map`` per image: ``ConvolutionalAutoencoder(
-code="map")``, a candidate for the default measured in the same run.
+code="map")``, a candidate for the default measured in the same run;
+``patch-12`` and ``patch-16`` the default model on wider patches.
 """
 
 from __future__ import annotations
@@ -71,6 +76,10 @@ TASKS = ("denoise", "deblur", "superres", "inpaint", "compress")
 SIGMA = 25 / 255
 BLUR_SIGMA, BLUR_NOISE = 1.6, 0.01
 BITS = (2, 3, 4, 5, 6, 8)
+# Rates above the codes' own: codes at RESIDUAL_BITS plus the residual at
+# these steps (in grey levels of 8-bit images).
+RESIDUAL_BITS = 6
+RESIDUAL_STEPS = tuple(s / 255 for s in (128, 96, 64, 48, 32, 24, 16, 12, 8))
 JPEG_QUALITIES = (5, 10, 20, 30, 50, 75, 90)
 HALF_A = ["camera", "astronaut", "coffee", "rocket", "brick", "grass"]
 HALF_B = ["coins", "moon", "horse", "page", "hubble_deep_field", "immunohistochemistry"]
@@ -292,8 +301,19 @@ def _conv_map_model(task, y, quick, seed):
 # The models a task is restored by: method (the CSV's), builder, patch side,
 # training patches at most (None: MAX_PATCHES). Candidates for the default
 # run beside it with --candidate NAME.
+def _wider_patches(side):
+    """:func:`make_restorer`'s model on ``side`` x ``side`` patches: more context."""
+    def build(task, y, quick, seed):
+        return make_restorer(corruption_for(task) if y is None else None,
+                             image_shape=(side, side), random_state=seed,
+                             max_iter=3 if quick else "auto")
+    return build
+
+
 DEFAULT = ("sklearn_ae", _default_model, PATCH, None)
-CANDIDATES = {"conv-map": ("conv_map", _conv_map_model, 24, 30000)}
+CANDIDATES = {"conv-map": ("conv_map", _conv_map_model, 24, 30000),
+              "patch-12": ("patch_12", _wider_patches(12), 12, None),
+              "patch-16": ("patch_16", _wider_patches(16), 16, None)}
 
 
 def _fitted(spec, task, train, quick, seed):
@@ -395,6 +415,9 @@ def _run_compress(train, test, quick, seed):
         for method, coder, seconds in (("sklearn_ae", model, fit_seconds), ("pca", pca, 0.0)):
             for bits in BITS:
                 rows += _coded(method, coder, bits, test, quick, seconds, f"k={k} bits={bits}")
+            for step in RESIDUAL_STEPS[:1] if quick else RESIDUAL_STEPS:
+                rows += _coded(method, coder, (RESIDUAL_BITS, step), test, quick, seconds,
+                               f"k={k} bits={RESIDUAL_BITS} step={255 * step:.0f}/255")
     for quality in JPEG_QUALITIES:
         rows += _coded("jpeg", None, quality, test, quick, 0.0, f"quality={quality}")
         if collection:
@@ -403,9 +426,13 @@ def _run_compress(train, test, quick, seed):
 
 
 def _coded(method, coder, level, test, quick, fit_seconds, label):
-    """Rows for one coder at one level (bits, or JPEG quality) on each test source."""
+    """Rows for one coder at one level on each test source.
+
+    A level is JPEG's quality, the codes' bits, or (bits, residual step).
+    """
     from sklearn_ae.images import compress_rows, decompress_rows
 
+    bits, step = level if isinstance(level, tuple) else (level, None)
     out = []
     for name, kind, images in test:
         images = images if kind == "photo" else images[: (20 if quick else 200)]
@@ -413,18 +440,19 @@ def _coded(method, coder, level, test, quick, fit_seconds, label):
         if method == "jpeg":
             n_bytes, decoded = 0, []
             for im in images:
-                data = _jpeg(im, level)
+                data = _jpeg(im, bits)
                 n_bytes += len(data)
                 decoded.append(_from_jpeg(data))
         elif method == "jpeg_mosaic":
             # The whole collection as one JPEG (one header), tiled in a grid.
-            data = _jpeg(_tiled(images), level)
+            data = _jpeg(_tiled(images), bits)
             n_bytes, decoded = len(data), _untiled(_from_jpeg(data), images.shape)
         elif kind == "photo":
-            data = compress_image(coder, images[0], bits=level)
+            data = compress_image(coder, images[0], bits=bits, residual_step=step)
             n_bytes, decoded = len(data), [decompress_image(coder, data)]
         else:
-            data = compress_rows(coder, images.reshape(len(images), -1), bits=level)
+            data = compress_rows(coder, images.reshape(len(images), -1), bits=bits,
+                                 residual_step=step)
             n_bytes = len(data)
             decoded = decompress_rows(coder, data).reshape(images.shape)
         seconds = fit_seconds + time.perf_counter() - start

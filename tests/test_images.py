@@ -127,6 +127,62 @@ def test_bytes_of_something_else_are_refused():
         compress_rows(_identity(4), np.zeros((3, 4)), bits=0)
 
 
+@pytest.mark.parametrize("step", [0.3, 0.01, 2e-4])
+def test_a_residual_keeps_every_value_within_half_its_step(step):
+    rng = np.random.RandomState(10)
+    X = rng.rand(300, 16)
+    lossy = PCA(n_components=3).fit(X)
+    plain = compress_rows(lossy, X, bits=4)
+    data = compress_rows(lossy, X, bits=4, residual_step=step)
+    error = np.abs(decompress_rows(lossy, data) - X).max()
+    assert error <= step / 2 + 1e-9
+    # The codes alone miss by far more than the step: the residual did the work.
+    assert np.abs(decompress_rows(lossy, plain) - X).max() > step
+    assert len(data) > len(plain)
+
+
+def test_a_finer_residual_step_costs_more_bytes_and_gives_higher_psnr():
+    X = np.random.RandomState(11).rand(200, 64)
+    lossy = PCA(n_components=4).fit(X)
+    sizes, quality = [], []
+    for step in (0.4, 0.1, 0.02):
+        data = compress_rows(lossy, X, bits=6, residual_step=step)
+        sizes.append(len(data))
+        quality.append(psnr(X, decompress_rows(lossy, data)))
+    assert sizes == sorted(sizes) and quality == sorted(quality)
+
+
+def test_eight_bit_images_come_back_exactly_with_a_step_of_one_grey_level():
+    digits = np.random.RandomState(12).randint(0, 256, size=(50, 64)).astype(np.uint8)
+    X = digits / 255.0
+    lossy = PCA(n_components=5).fit(X)
+    data = compress_rows(lossy, X, bits=5, residual_step=1 / 255)
+    np.testing.assert_array_equal(np.rint(decompress_rows(lossy, data) * 255), digits)
+
+
+@pytest.mark.parametrize("shape", [(21, 30), (16, 16, 3)])
+def test_an_image_with_a_residual_decodes_within_half_the_step(shape):
+    image = np.random.RandomState(13).rand(*shape)
+    lossy = PCA(n_components=3).fit(image_patches(np.random.RandomState(1).rand(40, 40), 8))
+    data = compress_image(lossy, image, bits=6, residual_step=0.02)
+    decoded = decompress_image(lossy, data)
+    assert decoded.shape == image.shape
+    assert np.abs(decoded - image).max() <= 0.01 + 1e-9
+    assert np.abs(decompress_image(lossy, compress_image(lossy, image, bits=6)) - image).max() > 0.02
+
+
+@pytest.mark.parametrize("step", [0, -0.1, float("nan"), float("inf"), "fine"])
+def test_a_residual_step_that_is_not_a_positive_number_is_refused(step):
+    with pytest.raises(ValueError, match="residual_step must be a positive number"):
+        compress_rows(_identity(4), np.zeros((3, 4)), residual_step=step)
+
+
+def test_a_residual_step_too_small_for_the_values_is_refused():
+    X = np.random.RandomState(14).rand(20, 4) * 100
+    with pytest.raises(ValueError, match="too small for these values"):
+        compress_rows(PCA(n_components=1).fit(X), X, residual_step=1e-4)
+
+
 def test_psnr_and_ssim_are_scikit_images():
     rng = np.random.RandomState(9)
     clean = rng.rand(32, 32)
