@@ -415,14 +415,9 @@ def compress_image(estimator, image, bits=6, residual_step=None):
     bits : int in [1, 16], default=6
         Bits per code component before entropy coding.
     residual_step : float or None, default=None
-        With a step, what the decoded codes miss is stored too, rounded to
-        multiples of ``residual_step`` and LZMA-coded: every decoded value
-        is then within ``residual_step / 2`` of the original (up to
-        floating-point differences between the machines that compress and
-        decompress). The codes predict, the residual corrects: smaller steps
-        cost more bits. For 8-bit images scaled to [0, 1], ``1 / 255`` keeps
-        every pixel within half a grey level, so rounding back to 8 bits
-        gives the original. None stores the codes alone.
+        With a step, the residual is stored too, rounded to multiples of
+        it, so that every pixel comes back within ``residual_step / 2``
+        (see :func:`compress_rows`). None stores the codes alone.
 
     Returns
     -------
