@@ -276,11 +276,13 @@ def _score(clean, restored, kind):
             float(np.mean([ssim(c, r) for c, r in zip(clean, restored)])))
 
 
-def _default_model(task, y, quick, seed):
-    """:func:`make_restorer`'s model, on ``PATCH`` x ``PATCH`` patches."""
-    return make_restorer(corruption_for(task) if y is None else None,
-                         image_shape=(PATCH, PATCH), random_state=seed,
-                         max_iter=3 if quick else "auto")
+def _restorer(side):
+    """A builder of :func:`make_restorer`'s model on ``side`` x ``side`` patches."""
+    def build(task, y, quick, seed):
+        return make_restorer(corruption_for(task) if y is None else None,
+                             image_shape=(side, side), random_state=seed,
+                             max_iter=3 if quick else "auto")
+    return build
 
 
 def _conv_map_model(task, y, quick, seed):
@@ -300,20 +302,12 @@ def _conv_map_model(task, y, quick, seed):
 
 # The models a task is restored by: method (the CSV's), builder, patch side,
 # training patches at most (None: MAX_PATCHES). Candidates for the default
-# run beside it with --candidate NAME.
-def _wider_patches(side):
-    """:func:`make_restorer`'s model on ``side`` x ``side`` patches: more context."""
-    def build(task, y, quick, seed):
-        return make_restorer(corruption_for(task) if y is None else None,
-                             image_shape=(side, side), random_state=seed,
-                             max_iter=3 if quick else "auto")
-    return build
-
-
-DEFAULT = ("sklearn_ae", _default_model, PATCH, None)
+# run beside it with --candidate NAME (patch-12, patch-16: the default's
+# model with more context).
+DEFAULT = ("sklearn_ae", _restorer(PATCH), PATCH, None)
 CANDIDATES = {"conv-map": ("conv_map", _conv_map_model, 24, 30000),
-              "patch-12": ("patch_12", _wider_patches(12), 12, None),
-              "patch-16": ("patch_16", _wider_patches(16), 16, None)}
+              "patch-12": ("patch_12", _restorer(12), 12, None),
+              "patch-16": ("patch_16", _restorer(16), 16, None)}
 
 
 def _fitted(spec, task, train, quick, seed):
@@ -432,7 +426,8 @@ def _coded(method, coder, level, test, quick, fit_seconds, label):
     """
     from sklearn_ae.images import compress_rows, decompress_rows
 
-    bits, step = level if isinstance(level, tuple) else (level, None)
+    # The codes' bits, or JPEG's quality.
+    level, step = level if isinstance(level, tuple) else (level, None)
     out = []
     for name, kind, images in test:
         images = images if kind == "photo" else images[: (20 if quick else 200)]
@@ -440,18 +435,18 @@ def _coded(method, coder, level, test, quick, fit_seconds, label):
         if method == "jpeg":
             n_bytes, decoded = 0, []
             for im in images:
-                data = _jpeg(im, bits)
+                data = _jpeg(im, level)
                 n_bytes += len(data)
                 decoded.append(_from_jpeg(data))
         elif method == "jpeg_mosaic":
             # The whole collection as one JPEG (one header), tiled in a grid.
-            data = _jpeg(_tiled(images), bits)
+            data = _jpeg(_tiled(images), level)
             n_bytes, decoded = len(data), _untiled(_from_jpeg(data), images.shape)
         elif kind == "photo":
-            data = compress_image(coder, images[0], bits=bits, residual_step=step)
+            data = compress_image(coder, images[0], bits=level, residual_step=step)
             n_bytes, decoded = len(data), [decompress_image(coder, data)]
         else:
-            data = compress_rows(coder, images.reshape(len(images), -1), bits=bits,
+            data = compress_rows(coder, images.reshape(len(images), -1), bits=level,
                                  residual_step=step)
             n_bytes = len(data)
             decoded = decompress_rows(coder, data).reshape(images.shape)
