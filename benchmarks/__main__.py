@@ -24,6 +24,7 @@ BENCHMARKS = {
     "impute": "benchmarks.impute",
     "restoration": "benchmarks.restoration",
     "outlier_search": "benchmarks.outlier_search",
+    "ensemble": "benchmarks.ensemble",
     "report": "benchmarks.report",
     "fetch": "benchmarks.fetch",
 }

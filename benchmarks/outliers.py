@@ -57,7 +57,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_ae import Autoencoder, BaseAutoencoder
+from sklearn_ae import Autoencoder, BaseAutoencoder, OutlierAutoencoder
 from sklearn_ae.utils import all_estimators
 
 from ._harness import DATA, output_dir, save_figure, save_table, timed
@@ -153,6 +153,10 @@ OUTLIER_SETTINGS = dict(outlier_score="combined", refit_fraction=0.1,
                         learning_rate_init=1e-3, max_iter=200)
 
 
+#: Ensemble sizes measured as candidate detectors.
+MEMBERS = (4, 8)
+
+
 def detectors():
     """name -> factory(seed) of an object with fit(X) and score_samples(X)."""
     found = {
@@ -182,6 +186,11 @@ def detectors():
     # defaults replaced them).
     found["Autoencoder (outlier settings)"] = lambda s: Autoencoder(
         random_state=s, device="cpu", **OUTLIER_SETTINGS)
+    # OutlierAutoencoder with an ensemble of networks trained as one (issue 30).
+    for members in MEMBERS:
+        found[f"OutlierAutoencoder ({members} members)"] = (
+            lambda s, members=members: OutlierAutoencoder(random_state=s, device="cpu",
+                                                          n_members=members))
     return found
 
 

@@ -36,7 +36,7 @@ from ._plan import plan_pass, plan_rows
 from ._scaling import Standardizer, fit_scaling, sample_rows
 from ._thresholds import contamination_offset, inlier_labels
 from ._training import LoopSettings, TrainingHistory, train, validation_loss_fn
-from .nn import ACTIVATIONS, NegatedLoss, reconstruction_error
+from .nn import ACTIVATIONS, NegatedLoss, reconstruction_error, reconstruction_loss
 
 __all__ = ["BaseAutoencoder", "GenerativeMixin", "FLOAT_DTYPES"]
 
@@ -215,8 +215,7 @@ class BaseAutoencoder(
 
     def _loss(self, module, X, y):
         """Mean training loss of a batch (a scalar tensor with a gradient)."""
-        # Equal to reconstruction_error(...).mean(), in one fused kernel.
-        return torch.nn.functional.mse_loss(module(X), X)
+        return reconstruction_loss(module, X, X)
 
     def _sample_loss(self, module, X, y):
         """Per-row loss whose opposite is ``score_samples`` (no gradient needed)."""
@@ -286,7 +285,9 @@ class BaseAutoencoder(
 
     def _widest_layer(self, n_features, module):
         """Units of the network's widest layer, which sizes inference chunks."""
-        return max(n_features, self.n_components_, *self.hidden_layer_sizes_)
+        # An ensemble's members run side by side: their layers add up.
+        members = getattr(module, "n_members", 1)
+        return max(n_features, members * max((self.n_components_, *self.hidden_layer_sizes_)))
 
     def _rows_to_train(self, X, y, seed):
         """Rows of ``X`` for the only network, chosen before any training; None (default).
@@ -675,7 +676,7 @@ class BaseAutoencoder(
     def _check_codes(self, X):
         """Validated codes for ``inverse_transform``: float, ``n_components_`` wide."""
         check_is_fitted(self)
-        return check_codes(X, self.n_components_, type(self).__name__)
+        return check_codes(X, self._n_features_out, type(self).__name__)
 
     def _decode(self, Z, y=None):
         """Decode codes ``Z`` (float64 array) to rows in X's units."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._base import fill_doc
 from ._restoration import CORRUPTION_DOC, MISSING_INDICATOR_DOC, MISSING_INDICATOR_PARAM_DOC
-from ._vanilla import Autoencoder
+from ._vanilla import N_MEMBERS_DOC, Autoencoder
 
 _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstruction"}, default="isolation"
         What :meth:`score_samples` (and so :meth:`decision_function` and
@@ -47,7 +47,8 @@ _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstructio
 
 @fill_doc(extra={"isolation_score": _ISOLATION_DOC, "corruption": CORRUPTION_DOC,
                  "missing_indicator": MISSING_INDICATOR_DOC,
-                 "missing_indicator_param": MISSING_INDICATOR_PARAM_DOC})
+                 "missing_indicator_param": MISSING_INDICATOR_PARAM_DOC,
+                 "n_members": N_MEMBERS_DOC.format(default=1)})
 class OutlierAutoencoder(Autoencoder):
 
     """Autoencoder outlier detector: reconstruction error, isolation forest, robust covariance.
@@ -82,11 +83,13 @@ class OutlierAutoencoder(Autoencoder):
 {isolation_score}
 {corruption}
 {missing_indicator_param}
+{n_members}
 
     Attributes
     ----------
-    module_ : MLPAutoencoder
-        The trained torch module (the second one when rows were left out).
+    module_ : MLPAutoencoder or MLPEnsemble
+        The trained torch module (the second one when a first network was
+        trained to fill gaps; an ensemble with ``n_members > 1``).
 {common_attributes}
 {missing_indicator}
     outlier_score_ : str
@@ -194,6 +197,7 @@ class OutlierAutoencoder(Autoencoder):
         refit_fraction=0.1,
         corruption=None,
         missing_indicator="auto",
+        n_members=1,
     ):
         super().__init__(
             n_components=n_components,
@@ -219,4 +223,5 @@ class OutlierAutoencoder(Autoencoder):
             refit_fraction=refit_fraction,
             corruption=corruption,
             missing_indicator=missing_indicator,
+            n_members=n_members,
         )

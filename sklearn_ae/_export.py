@@ -143,7 +143,7 @@ def _check_exportable(estimator, method):
 def _example_inputs(estimator, method):
     """Example inputs, their names and their dynamic row dimension."""
     rows = torch.export.Dim("rows", min=1)
-    width = estimator.n_components_ if method == "inverse_transform" else estimator.n_features_in_
+    width = estimator._n_features_out if method == "inverse_transform" else estimator.n_features_in_
     inputs, names, shapes = (torch.zeros(2, width),), ["X"], [{0: rows}]
     n_conditions = estimator._n_condition_columns()
     if method == "inverse_transform" and n_conditions is not None:

@@ -277,6 +277,8 @@ class LinearFallbackMixin:
         """A :class:`FallbackWatch` of the network against PCA, or None where PCA cannot apply."""
         if not (
             isinstance(self.hidden_layer_sizes, str)
+            # PCA's one code cannot stand in for an ensemble's codes side by side.
+            and getattr(self, "n_members", 1) == 1
             # PCA takes no missing values: the network is the model.
             and not self._missing_share
             and isinstance(val_rows, np.ndarray)

@@ -194,6 +194,10 @@ class GapModule:
     def __call__(self, x, *conditions):
         return self._blank(self.network(self._hide(x), *conditions, **self._told()))
 
+    def members(self, x):
+        """An ensemble's members' reconstructions, 0 where the batch is missing."""
+        return self._blank(self.network.members(self._hide(x), **self._told()))
+
     def nll(self, x, z, c=None):
         """-log p(x | z) of the observed entries only."""
         return self.network.nll(x, z, c, observed=self.observed)

@@ -532,8 +532,7 @@ class OutlierScoreMixin:
 
         def feature_errors(module, A, y):
             scale = torch.as_tensor(self.error_scale_, dtype=A.dtype, device=A.device)
-            return (self._decode_batch(module, self._encode_batch(module, A, y), y) - A
-                    ).square() / scale
+            return self._entry_errors(module, A, y) / scale
 
         arrays = self._forest()
         if arrays["forest_count_"] is None:
@@ -673,7 +672,10 @@ class OutlierScoreMixin:
         """
         Z = self._encode_batch(module, A, y)
         scale = torch.as_tensor(self.error_scale_, dtype=A.dtype, device=A.device)
-        error = scaled_error(self._decode_batch(module, Z, y), A, scale)
+        if getattr(module, "n_members", 1) > 1:
+            error = (self._entry_errors(module, A, y) / scale).mean(1)
+        else:
+            error = scaled_error(self._decode_batch(module, Z, y), A, scale)
         observed = observed_of(module)
         return Z, error if observed is None else observed_row_means(error, observed)
 
@@ -707,13 +709,23 @@ class OutlierScoreMixin:
         """Mean squared reconstruction error of each standardised feature over ``X``."""
 
         def feature_error_sums(module, A, y):
-            Z = self._encode_batch(module, A, y)
-            return (self._decode_batch(module, Z, y) - A).square().sum(0, keepdim=True)
+            return self._entry_errors(module, A, y).sum(0, keepdim=True)
 
         # One row of sums per chunk: never an (n_samples, n_features) array.
         # Each feature's over the rows where it is observed.
         counts = X.shape[0] - (missing_per_feature(X) if has_gaps(X) else 0)
         return self._over_chunks(feature_error_sums, X).sum(axis=0) / np.maximum(counts, 1)
+
+    def _entry_errors(self, module, A, y):
+        """Each entry's squared reconstruction error; an ensemble's, its members' mean.
+
+        The members' mean error is the error of their mean reconstruction
+        plus how far the members disagree, which they do most off the data
+        they learnt: the score counts both.
+        """
+        if getattr(module, "n_members", 1) > 1:
+            return (module.members(A) - A).square().mean(0)
+        return (self._decode_batch(module, self._encode_batch(module, A, y), y) - A).square()
 
     def _score_parts(self, X):
         """The three raw parts of the combined score, one column each."""

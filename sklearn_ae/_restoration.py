@@ -19,7 +19,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._missing import GapModule
 from .corruptions import as_corruptions, corrupt_rows
-from .nn import reconstruction_error
+from .nn import reconstruction_error, reconstruction_loss
 
 __all__ = ["CORRUPTION_CLASSES", "CORRUPTION_DOC", "INDICATOR_CONSTRAINTS", "MISSING_INDICATOR_DOC",
            "MISSING_INDICATOR_PARAM_DOC", "RestorationMixin", "clean_targets"]
@@ -201,7 +201,7 @@ class RestorationMixin:
             return super()._loss(module, X, y)
         module, inputs, target = self._restoration_batch(
             module, X, y, self._train_generator, training=True)
-        return torch.nn.functional.mse_loss(module(inputs), target)
+        return reconstruction_loss(module, inputs, target)
 
     def _validation_loss(self, module, X, y):
         if y is None and not self._corruption_steps:

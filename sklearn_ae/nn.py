@@ -24,6 +24,7 @@ __all__ = [
     "AdversarialModule",
     "Discriminator",
     "MLPAutoencoder",
+    "MLPEnsemble",
     "VariationalModule",
     "bernoulli_nll",
     "corrupt",
@@ -34,6 +35,7 @@ __all__ = [
     "mmd",
     "prior_sample",
     "reconstruction_error",
+    "reconstruction_loss",
     "reparameterize",
     "soft_clamp",
 ]
@@ -744,3 +746,4 @@ class NegatedLoss(nn.Module):
 # At the end: the convolutional module (its own file, for size) builds on
 # ACTIVATIONS and make_mlp above, and is part of this module's API.
 from ._conv_module import ConvAutoencoder, ConvMapAutoencoder  # noqa: E402
+from ._ensemble_module import MLPEnsemble, reconstruction_loss  # noqa: E402

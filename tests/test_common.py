@@ -22,13 +22,15 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
 
 def _instances():
     from sklearn_ae import (Autoencoder, AutoencoderImputer, ConvolutionalAutoencoder,
-                            DenoisingAutoencoder)
+                            DenoisingAutoencoder, OutlierAutoencoder)
 
     # Plus the default widths ("auto"), where a fit may end with PCA's linear
     # autoencoder: that path must keep the contract too; the imputer; and
-    # the convolutional network whose code is feature maps.
+    # the convolutional network whose code is feature maps; and a detector
+    # whose network is an ensemble.
     return [cls(**FAST_PARAMS) for _, cls in all_estimators()] + [
         Autoencoder(max_iter=5, random_state=0),
+        OutlierAutoencoder(n_members=3, **FAST_PARAMS),
         ConvolutionalAutoencoder(code="map", channels=(4,), max_iter=5, random_state=0),
         AutoencoderImputer(DenoisingAutoencoder(noise="masking", **FAST_PARAMS),
                            random_state=0)]

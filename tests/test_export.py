@@ -17,7 +17,10 @@ ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed
 CASES = [(cls, {}) for _, cls in all_estimators()] + [
     (Autoencoder, {"outlier_score": "combined"}),
     # The detector's earlier score: its score_samples exports.
-    (OutlierAutoencoder, {"outlier_score": "combined"})]
+    (OutlierAutoencoder, {"outlier_score": "combined"}),
+    # Ensembles: their batched products export as well as one network's.
+    (Autoencoder, {"n_members": 3}),
+    (OutlierAutoencoder, {"n_members": 3})]
 
 
 @pytest.fixture(autouse=True)
