@@ -25,7 +25,10 @@ N_MEMBERS_DOC = """    n_members : int, default={default}
         reconstruction error. The model's reconstruction is the mean of the
         members'; :meth:`transform` gives the members' codes side by side
         (``n_members * n_components_`` columns) and :meth:`inverse_transform`
-        takes them so. On a CPU 8 members of a small network cost 3-5x
+        takes them so. The isolation and combined scores measure each entry's
+        error as the members' mean squared error (their mean's error plus
+        how far they disagree); ``outlier_score="reconstruction"`` and
+        :meth:`score` measure their mean reconstruction's. On a CPU 8 members of a small network cost 3-5x
         one (``python -m benchmarks ensemble``); a GPU, which one small
         network leaves mostly idle, runs them in the same kernels. 1 trains one
         :class:`~sklearn_ae.nn.MLPAutoencoder`. An ensemble is never
