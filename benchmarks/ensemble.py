@@ -16,8 +16,6 @@ Run: python -m benchmarks ensemble [--quick]
 from __future__ import annotations
 
 import argparse
-import time
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -25,7 +23,7 @@ import torch
 
 from sklearn_ae import Autoencoder
 
-from ._harness import DATA, save_table
+from ._harness import DATA, save_table, timed
 
 MEMBERS = (1, 4, 8, 16, 32)
 
@@ -48,13 +46,13 @@ def table_rows(n_rows, seed=0):
 
 def fit_seconds(X, members, device, epochs):
     model = Autoencoder(n_members=members, max_iter=epochs, device=device, **PARAMS)
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(X)
-    if device == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
+
+    def fit(rows):
+        model.fit(rows)
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    return timed(fit, X)[1]
 
 
 def run(n_rows=20000, epochs=5, repeats=3, members=MEMBERS):

@@ -109,19 +109,23 @@ class MLPEnsemble(nn.Module):
                 h = self.activation(h)
         return h
 
+    def _shared_product(self, x, weight):
+        """``x @ weight[k]`` for every member ``k`` in one product, the input being shared.
+
+        ``weight`` is ``(n_members, n_in, n_out)``; the result is members x
+        rows x ``n_out``.
+        """
+        n_in, n_out = weight.shape[1:]
+        flat = weight.to(x.dtype).permute(1, 0, 2).reshape(n_in, -1)
+        return (x @ flat).view(x.shape[0], self.n_members, n_out).transpose(0, 1)
+
     def _member_codes(self, x, missing=None):
         """Each member's code of ``x``: members x rows x n_components."""
         first = self.encoder[0]
-        n_in, n_out = first.weight.shape[1:]
-        weight = (first.weight * first.mask).to(x.dtype)
-        # One product for all members: the input is shared.
-        h = (x @ weight.permute(1, 0, 2).reshape(n_in, -1)).view(
-            x.shape[0], self.n_members, n_out).transpose(0, 1)
+        h = self._shared_product(x, first.weight * first.mask)
         h = h + first.bias.view(self.n_members, 1, -1).to(h.dtype)
         if missing is not None and self.missing_layer is not None:
-            told = missing.to(x.dtype) @ self.missing_layer.to(x.dtype).permute(
-                1, 0, 2).reshape(n_in, -1)
-            h = h + told.view(x.shape[0], self.n_members, n_out).transpose(0, 1)
+            h = h + self._shared_product(missing.to(x.dtype), self.missing_layer)
         if len(self.encoder) == 1:
             return h
         return self._run(self.encoder[1:], self.activation(h))
@@ -146,8 +150,18 @@ class MLPEnsemble(nn.Module):
         codes = self._member_codes(x, missing)
         return codes.transpose(0, 1).reshape(x.shape[0], -1)
 
-    def _member_decode(self, z):
-        """Each member's reconstruction from the codes side by side: members x rows x features."""
+    def decode_members(self, z: torch.Tensor) -> torch.Tensor:
+        """Each member's reconstruction from its own code.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n_samples, n_members * n_components)
+            Codes, as :meth:`encode` gives them.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_members, n_samples, n_features)
+        """
         codes = z.reshape(z.shape[0], self.n_members, self.n_components).transpose(0, 1)
         return self._run(self.decoder, codes)
 
@@ -163,7 +177,7 @@ class MLPEnsemble(nn.Module):
         -------
         torch.Tensor of shape (n_samples, n_features)
         """
-        return self._member_decode(z).mean(0)
+        return self.decode_members(z).mean(0)
 
     def members(self, x: torch.Tensor, missing: torch.Tensor | None = None) -> torch.Tensor:
         """Each member's reconstruction of ``x``.

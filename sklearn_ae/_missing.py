@@ -198,6 +198,10 @@ class GapModule:
         """An ensemble's members' reconstructions, 0 where the batch is missing."""
         return self._blank(self.network.members(self._hide(x), **self._told()))
 
+    def decode_members(self, z):
+        """An ensemble's members' reconstructions of their codes, 0 where the batch is missing."""
+        return self._blank(self.network.decode_members(z))
+
     def nll(self, x, z, c=None):
         """-log p(x | z) of the observed entries only."""
         return self.network.nll(x, z, c, observed=self.observed)

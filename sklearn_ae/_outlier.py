@@ -673,7 +673,7 @@ class OutlierScoreMixin:
         Z = self._encode_batch(module, A, y)
         scale = torch.as_tensor(self.error_scale_, dtype=A.dtype, device=A.device)
         if getattr(module, "n_members", 1) > 1:
-            error = (self._entry_errors(module, A, y) / scale).mean(1)
+            error = (self._entry_errors(module, A, y, Z) / scale).mean(1)
         else:
             error = scaled_error(self._decode_batch(module, Z, y), A, scale)
         observed = observed_of(module)
@@ -716,16 +716,19 @@ class OutlierScoreMixin:
         counts = X.shape[0] - (missing_per_feature(X) if has_gaps(X) else 0)
         return self._over_chunks(feature_error_sums, X).sum(axis=0) / np.maximum(counts, 1)
 
-    def _entry_errors(self, module, A, y):
+    def _entry_errors(self, module, A, y, Z=None):
         """Each entry's squared reconstruction error; an ensemble's, its members' mean.
 
         The members' mean error is the error of their mean reconstruction
         plus how far the members disagree, which they do most off the data
-        they learnt: the score counts both.
+        they learnt: the score counts both. ``Z``: the batch's codes, when
+        the caller has them already.
         """
+        if Z is None:
+            Z = self._encode_batch(module, A, y)
         if getattr(module, "n_members", 1) > 1:
-            return (module.members(A) - A).square().mean(0)
-        return (self._decode_batch(module, self._encode_batch(module, A, y), y) - A).square()
+            return (module.decode_members(Z) - A).square().mean(0)
+        return (self._decode_batch(module, Z, y) - A).square()
 
     def _score_parts(self, X):
         """The three raw parts of the combined score, one column each."""
