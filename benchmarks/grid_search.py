@@ -52,10 +52,10 @@ class _Recorder:
         return estimator.score(X)
 
 
-def _search(estimator, X, watch=True):
+def _search(estimator, X, watch=True, cv=5):
     """``(GridSearchCV, seconds, recorder)`` of one search."""
     recorder = _Recorder()
-    search = GridSearchCV(estimator, GRID, cv=5, scoring=recorder)
+    search = GridSearchCV(estimator, GRID, cv=cv, scoring=recorder)
     off = mock.patch.object(_fallback, "_WATCH_EVERY", 10**9)
     with warnings.catch_warnings(), contextlib.nullcontext() if watch else off:
         warnings.simplefilter("ignore")
@@ -65,17 +65,17 @@ def _search(estimator, X, watch=True):
     return search, seconds, recorder
 
 
-def run(n_rows=None, repeats=3):
+def run(n_rows=None, repeats=3, cv=5):
     X = load_digits().data[:n_rows]
-    pca_times = [_search(PCA(), X)[1] for _ in range(5 * repeats)]
-    pca = _search(PCA(), X)[0]
+    pca_times = [_search(PCA(), X, cv=cv)[1] for _ in range(5 * repeats)]
+    pca = _search(PCA(), X, cv=cv)[0]
     pca_s = float(np.median(pca_times))
     rows = [{"method": "PCA", "seconds": pca_s, "ratio_to_pca": 1.0,
              "best_n_components": pca.best_params_["n_components"],
              "best_score": pca.best_score_, "kept_pca_8/16/32": "", "epochs_8/16/32": ""}]
     for name, watch in (("Autoencoder", True), ("Autoencoder, fallback decided after training",
                                                 False)):
-        runs = [_search(Autoencoder(random_state=0), X, watch) for _ in range(repeats)]
+        runs = [_search(Autoencoder(random_state=0), X, watch, cv) for _ in range(repeats)]
         search, _, recorder = runs[0]
         seconds = float(np.median([r[1] for r in runs]))
         fits = pd.DataFrame(recorder.fits, columns=["k", "linear", "epochs"]).groupby("k")
@@ -91,14 +91,16 @@ def run(n_rows=None, repeats=3):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Grid search cost against PCA")
-    parser.add_argument("--quick", action="store_true", help="500 rows, one repeat")
+    parser.add_argument("--quick", action="store_true", help="300 rows, 3 folds, one repeat")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    table = run(500, 1) if args.quick else run(repeats=args.repeats)
+    folds = 3 if args.quick else 5
+    table = run(300, 1, cv=folds) if args.quick else run(repeats=args.repeats)
     watched, after = table.iloc[1], table.iloc[2]
     md = save_table(
         table, "grid_search",
-        "GridSearchCV over n_components {8, 16, 32}, 5 folds, digits: Autoencoder against PCA",
+        f"GridSearchCV over n_components {{8, 16, 32}}, {folds} folds, digits: "
+        "Autoencoder against PCA",
         "python -m benchmarks grid_search" + (" --quick" if args.quick else "")
         + (f" --repeats {args.repeats}" if args.repeats != 3 and not args.quick else ""),
         quick=args.quick,
@@ -108,7 +110,7 @@ def main(argv=None):
             f"Here: {watched['ratio_to_pca']:.2f}x PCA's (after training: "
             f"{after['ratio_to_pca']:.2f}x); best k {watched['best_n_components']} against "
             f"{after['best_n_components']}, score {watched['best_score']:.6g} against "
-            f"{after['best_score']:.6g}. `kept_pca`: share of the 5 fits per candidate "
+            f"{after['best_score']:.6g}. `kept_pca`: share of the {folds} fits per candidate "
             "that kept PCA's linear model; `epochs`: mean epochs trained."),
     )
     print(md)

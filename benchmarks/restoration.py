@@ -86,8 +86,9 @@ HALF_B = ["coins", "moon", "horse", "page", "hubble_deep_field", "immunohistoche
 # Training patches, at most; their side.
 MAX_PATCHES = 100000
 PATCH = 8
-# --quick: only checks that every path runs.
+# --quick: only checks that every path runs (so few patches, few test images).
 QUICK_PATCHES = 5000
+QUICK_IMAGES = 5
 
 
 # -- data --------------------------------------------------------------------
@@ -331,7 +332,7 @@ def run_task(task, train, test, quick, seed=0, panels=None, candidates=()):
     methods = {**dict.fromkeys(models), **baselines(task, train, PATCH, seed)}
     rows = []
     for name, kind, images in test:
-        images = images if kind == "photo" else images[: (20 if quick else 200)]
+        images = images if kind == "photo" else images[: (QUICK_IMAGES if quick else 200)]
         degraded = [degrade(task, im, seed + 1000 + i) for i, im in enumerate(images)]
         clean = images if kind == "collection" else images[0]
         outputs = {}
@@ -430,7 +431,7 @@ def _coded(method, coder, level, test, quick, fit_seconds, label):
     level, step = level if isinstance(level, tuple) else (level, None)
     out = []
     for name, kind, images in test:
-        images = images if kind == "photo" else images[: (20 if quick else 200)]
+        images = images if kind == "photo" else images[: (QUICK_IMAGES if quick else 200)]
         start = time.perf_counter()
         if method == "jpeg":
             n_bytes, decoded = 0, []
@@ -518,9 +519,9 @@ def main(argv=None):
     parser.add_argument("--task", nargs="+", choices=TASKS, default=list(TASKS))
     parser.add_argument("--train", nargs="+", default=None,
                         help="default: scikit-image's photos of half A but camera "
-                             "(--quick: MNIST rows 0-2000)")
+                             "(--quick: MNIST rows 0-500)")
     parser.add_argument("--test", nargs="+", default=None,
-                        help="default: skimage:camera (--quick: 20 MNIST rows from 25000)")
+                        help="default: skimage:camera (--quick: 5 MNIST rows from 25000)")
     parser.add_argument("--out", default=None, help="CSV file (also written to results/)")
     parser.add_argument("--name", default="restoration", help="stem of the results tables")
     parser.add_argument("--quick", action="store_true")
@@ -547,9 +548,10 @@ def main(argv=None):
 
 def _run(args):
     mnist = str(DATA / "mnist.npz")
-    train = args.train or ([f"{mnist}@0:2000"] if args.quick
+    train = args.train or ([f"{mnist}@0:500"] if args.quick
                            else [f"skimage:{n}" for n in HALF_A[1:]])
-    test = args.test or ([f"{mnist}@25000:25020"] if args.quick else ["skimage:camera"])
+    quick_test = f"{mnist}@25000:{25000 + QUICK_IMAGES}"
+    test = args.test or ([quick_test] if args.quick else ["skimage:camera"])
     train, test = [load_source(s) for s in train], [load_source(s) for s in test]
     print(machine(), flush=True)
     rows, panels = [], []

@@ -3,7 +3,8 @@
 MNIST's 70000 images tiled (with a fresh random pixel shift per copy, so the
 rows are not exact repeats) to 10^4 ... 10^6 rows of 784 float32 features
 (3.1 GB at 10^6). Each size runs in a fresh Python process so that its peak
-resident memory (``ru_maxrss``) is its own. Per size: one ``Autoencoder.fit``
+resident memory (``ru_maxrss``) is its own (``--quick``, which checks the
+machinery, runs them in its own process). Per size: one ``Autoencoder.fit``
 of ``--epochs`` epochs (network 784-128-64-32, batch 256, no early stopping,
 ``standardize=False``), the seconds per epoch of the whole fit (validation,
 transfer and the scoring pass that sets ``offset_`` included), ``transform``
@@ -24,9 +25,13 @@ Run: python -m benchmarks scaling [--quick] [--epochs N] [--part rows|memory|all
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import subprocess
 import sys
+import warnings
+from unittest import mock
 
 import pandas as pd
 
@@ -116,17 +121,13 @@ print(json.dumps({
 def memmap_runs(quick=False, epochs=3):
     """Fits on a memmap against the same rows in memory, and one on 10^7 rows."""
     if quick:
-        runs = [(20_000, "memory", 2), (20_000, "memmap", 2)]
+        runs = [(5_000, "memory", 1), (5_000, "memmap", 1)]
     else:
         runs = [(n, where, epochs) for n in (10_000, 100_000, 1_000_000)
                 for where in ("memory", "memmap")] + [(10_000_000, "memmap", 1)]
     records = []
     for n_rows, where, n_epochs in runs:
-        out = subprocess.run(
-            [sys.executable, "-c", _MEMMAP_CHILD, str(n_rows), "100", where, str(n_epochs)],
-            capture_output=True, text=True, cwd=ROOT, check=True,
-        )
-        records.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        records.append(_child(_MEMMAP_CHILD, n_rows, 100, where, n_epochs, in_process=quick))
         print(records[-1])
     table = pd.DataFrame(records)
     memory = table[table.storage == "memory"].set_index("rows")["s_per_epoch"]
@@ -247,7 +248,7 @@ if op == "fit":
     fit(make(), X)
     size = X.nbytes
 else:
-    model = fit(make(), rng.standard_normal((20_000, 50), dtype=np.float32))
+    model = fit(make(), rng.standard_normal((min(n_fit, 20_000), 50), dtype=np.float32))
     X = rng.standard_normal((n_infer, 50), dtype=np.float32)
     before = rss()
     out = getattr(model, op)(X)
@@ -272,10 +273,7 @@ def measure_memory(n_fit=200_000, n_infer=1_000_000, quick=False):
         cases = [("Autoencoder", "fit"), ("Autoencoder", "score_samples")]
     rows = []
     for name, op in cases:
-        out = subprocess.run(
-            [sys.executable, "-c", _MEMORY_CHILD, name, op, str(n_fit), str(n_infer)],
-            capture_output=True, text=True, cwd=ROOT, check=True)
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        rows.append(_child(_MEMORY_CHILD, name, op, n_fit, n_infer, in_process=quick))
         print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     table["peak_extra_over_size"] = table["peak_extra_mb"] / table["data_or_result_mb"]
@@ -293,7 +291,7 @@ def partial_fit_vs_fit(epochs_list=(1, 5), quick=False):
 
     from ._harness import load_mnist
 
-    n_train = 6000 if quick else 60000
+    n_train = 3000 if quick else 60000
     X, _, X_test, _ = load_mnist(n_train, 2000 if quick else 10000)
     params = dict(n_components=32, hidden_layer_sizes=(256, 128), random_state=0,
                   device="cpu", precision="float32")
@@ -324,16 +322,34 @@ def partial_fit_vs_fit(epochs_list=(1, 5), quick=False):
     return pd.DataFrame(rows)
 
 
-def measure(n_rows, epochs, device):
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(n_rows), str(epochs), device],
-                         capture_output=True, text=True, cwd=ROOT, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _child(code, *args, in_process=False):
+    """The JSON record a measuring script prints last, run in a fresh process.
+
+    ``in_process`` (--quick, which checks the machinery and not the figures):
+    the script runs here instead, sparing a process start (torch and
+    scikit-learn imported again, seconds each); its memory figures are then
+    this process's, not its own.
+    """
+    argv = [str(a) for a in args]
+    if not in_process:
+        out = subprocess.run([sys.executable, "-c", code, *argv],
+                             capture_output=True, text=True, cwd=ROOT, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    printed = io.StringIO()
+    with (contextlib.redirect_stdout(printed), warnings.catch_warnings(),
+          mock.patch.object(sys, "argv", ["-c", *argv])):
+        exec(compile(code, "<measuring script>", "exec"), {"__name__": "__main__"})
+    return json.loads(printed.getvalue().strip().splitlines()[-1])
 
 
-def run(sizes=SIZES, epochs=1, device="cpu"):
+def measure(n_rows, epochs, device, in_process=False):
+    return _child(_CHILD, n_rows, epochs, device, in_process=in_process)
+
+
+def run(sizes=SIZES, epochs=1, device="cpu", in_process=False):
     rows = []
     for n_rows in sizes:
-        rows.append(measure(n_rows, epochs, device))
+        rows.append(measure(n_rows, epochs, device, in_process))
         print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     table["peak_over_data"] = table["peak_rss_mb"] / table["data_mb"]
@@ -345,7 +361,9 @@ def run(sizes=SIZES, epochs=1, device="cpu"):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Scaling with the number of rows")
-    parser.add_argument("--quick", action="store_true", help="10^3 and 10^4 rows")
+    parser.add_argument("--quick", action="store_true",
+                        help="the machinery, not the figures: 1,000 and 3,000 rows, "
+                             "5,000 for memory and memmap, 3,000 for partial_fit")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--part", choices=("rows", "memory", "partial_fit", "memmap", "all"),
@@ -379,7 +397,7 @@ def main(argv=None):
         if args.part == "memmap":
             return table
     if args.part in ("memory", "all"):
-        n_fit, n_infer = (20_000, 100_000) if args.quick else (200_000, 1_000_000)
+        n_fit, n_infer = (5_000, 20_000) if args.quick else (200_000, 1_000_000)
         memory = measure_memory(n_fit, n_infer, quick=args.quick)
         print(save_table(
             memory, "scaling_memory",
@@ -402,7 +420,7 @@ def main(argv=None):
         if args.part == "memory":
             return memory
     if args.part in ("partial_fit", "all"):
-        table = partial_fit_vs_fit(quick=args.quick)
+        table = partial_fit_vs_fit((1, 2) if args.quick else (1, 5), quick=args.quick)
         print(save_table(
             table, "scaling_partial_fit",
             "partial_fit in 1,000-row chunks against one fit (MNIST, same epochs)",
@@ -415,8 +433,8 @@ def main(argv=None):
         ))
         if args.part == "partial_fit":
             return table
-    sizes = (1_000, 10_000) if args.quick else SIZES
-    table = run(sizes, args.epochs, args.device)
+    sizes = (1_000, 3_000) if args.quick else SIZES
+    table = run(sizes, args.epochs, args.device, in_process=args.quick)
     command = "python -m benchmarks scaling" + (" --quick" if args.quick else "")
     if args.device != "cpu":
         command += f" --device {args.device}"
