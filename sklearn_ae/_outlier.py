@@ -211,7 +211,7 @@ def forest_splits(X, forest):
     return out
 
 
-def sample_rows(n_rows, limit, rng):
+def draw_rows(n_rows, limit, rng):
     """Sorted indices of ``limit`` of ``n_rows`` rows drawn by ``rng``; all rows within it."""
     if n_rows > limit:
         return np.sort(rng.choice(n_rows, limit, replace=False))
@@ -235,7 +235,7 @@ def fit_robust_covariance(A, seed):
     distances in.
     """
     rng = np.random.RandomState(seed)
-    A = A[sample_rows(len(A), _COVARIANCE_ROWS, rng)]
+    A = A[draw_rows(len(A), _COVARIANCE_ROWS, rng)]
     with warnings.catch_warnings():
         # Not full rank (a constant feature) and a determinant that rose in
         # a concentration step: the ridge below is there for both.
@@ -476,7 +476,7 @@ class OutlierScoreMixin:
         rng = np.random.RandomState(seed)
         # The mixture's EM costs ~1 s per 10,000 codes: a sample of that many
         # describes the code density as well as all rows would.
-        Z = self._over_chunks(self._encode_batch, X[sample_rows(len(X), _DENSITY_ROWS, rng)])
+        Z = self._over_chunks(self._encode_batch, X[draw_rows(len(X), _DENSITY_ROWS, rng)])
         self.code_mean_ = Z.mean(axis=0)
         std = Z.std(axis=0)
         self.code_scale_ = np.where(std > 1e-12, std, 1.0)
