@@ -95,7 +95,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     folds = 3 if args.quick else 5
-    table = run(300, 1, cv=folds) if args.quick else run(repeats=args.repeats)
+    table = run(300, 1, cv=folds) if args.quick else run(repeats=args.repeats, cv=folds)
     watched, after = table.iloc[1], table.iloc[2]
     md = save_table(
         table, "grid_search",

@@ -378,8 +378,7 @@ def plot_per_set(per_set, quick, shown=None, figure="outliers_auc_per_set"):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="ADBench outlier detection")
-    parser.add_argument("--quick", action="store_true",
-                        help="2 small sets, seed 0")
+    parser.add_argument("--quick", action="store_true", help="2 small sets, seed 0")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--detectors", nargs="+", default=None,
                         help="names from detectors() (default: all but the ensemble candidates, "

@@ -175,6 +175,11 @@ def _train_rows(task, sources, patch, seed, limit=None):
     return (np.concatenate(degraded)[keep], X[keep]) if pairs else (X[keep], None)
 
 
+def _test_images(kind, images, quick):
+    """The images a test source is scored on: a photo whole, a collection's first 200."""
+    return images if kind == "photo" else images[: (QUICK_IMAGES if quick else 200)]
+
+
 def _restore(model, kind, degraded):
     if kind == "photo":
         return restore_image(model, degraded)
@@ -332,7 +337,7 @@ def run_task(task, train, test, quick, seed=0, panels=None, candidates=()):
     methods = {**dict.fromkeys(models), **baselines(task, train, PATCH, seed)}
     rows = []
     for name, kind, images in test:
-        images = images if kind == "photo" else images[: (QUICK_IMAGES if quick else 200)]
+        images = _test_images(kind, images, quick)
         degraded = [degrade(task, im, seed + 1000 + i) for i, im in enumerate(images)]
         clean = images if kind == "collection" else images[0]
         outputs = {}
@@ -431,7 +436,7 @@ def _coded(method, coder, level, test, quick, fit_seconds, label):
     level, step = level if isinstance(level, tuple) else (level, None)
     out = []
     for name, kind, images in test:
-        images = images if kind == "photo" else images[: (QUICK_IMAGES if quick else 200)]
+        images = _test_images(kind, images, quick)
         start = time.perf_counter()
         if method == "jpeg":
             n_bytes, decoded = 0, []
