@@ -359,6 +359,102 @@ def run(sizes=SIZES, epochs=1, device="cpu", in_process=False):
     return table
 
 
+def _quick_flag(quick):
+    return " --quick" if quick else ""
+
+
+def memmap_part(quick):
+    """Fits on a memmap against fits in memory; saved as ``scaling_memmap``."""
+    table = memmap_runs(quick=quick)
+    print(save_table(
+        table, "scaling_memmap",
+        "Fits on a numpy.memmap, streamed chunk by chunk (100 float32 columns, CPU)",
+        "python -m benchmarks scaling --part memmap" + _quick_flag(quick),
+        quick=quick,
+        notes="Each row is a fresh process. Rows: 10 latent factors mixed into 100 "
+              "columns plus noise, built 100,000 rows at a time from their own seeds (the "
+              "same rows in memory and in the file). Autoencoder(8, hidden (64, 32)), "
+              "early stopping on (10% held out), default schedule. `s_per_epoch`: whole "
+              "fit over epochs (input checks, scaling pass, training, validation, "
+              "offset). `fit_peak_rss_anon_mb`: peak anonymous memory (RssAnon, the "
+              "process's own pages; a memmap's pages are page cache) above its level "
+              "before the fit, sampled every 5 ms; the same for score_samples, whose "
+              "result is `scores_mb`. A memmap fit reads 16 MB chunks (4 M values) in a "
+              "random order, shuffles rows inside each, and reads the next chunk in a "
+              "background thread. The file was just written, so it sat in the page "
+              "cache: this measures memory, not disk speed.\n\n"
+              "![time and memory against rows](scaling_memmap.png)",
+    ))
+    return table
+
+
+def memory_part(quick):
+    """Peak extra memory of fit and inference per estimator; saved as ``scaling_memory``."""
+    n_fit, n_infer = (5_000, 20_000) if quick else (200_000, 1_000_000)
+    memory = measure_memory(n_fit, n_infer, quick=quick)
+    print(save_table(
+        memory, "scaling_memory",
+        f"Peak extra memory: fit on {n_fit:,} x 50 float32, inference on "
+        f"{n_infer:,} x 50 float32 (CPU)",
+        "python -m benchmarks scaling --part memory" + _quick_flag(quick),
+        quick=quick,
+        notes="`peak_extra_mb`: the process's peak resident memory (ru_maxrss) above "
+              "its level just before the call, data already built and torch warmed "
+              "up; each row is a fresh process. `data_or_result_mb` is X for fit and "
+              "the returned array for inference. Estimators: n_components=8, default "
+              "widths, max_iter=2. Targets (issue 17): fit <= 2x the data, inference "
+              "<= 2x its result plus a fixed chunk budget (16 M values per layer). "
+              "The fixed part is not live memory alone: glibc raises its mmap threshold "
+              "as chunks are freed, so later chunks come from the heap and stay counted; "
+              "with MALLOC_MMAP_THRESHOLD_=131072 the VAE's score_samples on 1 M rows "
+              "peaked 51 MB above its start instead of 170 MB, and the same 170 MB was "
+              "measured at 300,000 rows: bounded, not proportional to the rows.",
+    ))
+    return memory
+
+
+def partial_fit_part(quick):
+    """Chunked training against one fit; saved as ``scaling_partial_fit``."""
+    table = partial_fit_vs_fit((1, 2) if quick else (1, 5), quick=quick)
+    print(save_table(
+        table, "scaling_partial_fit",
+        "partial_fit in 1,000-row chunks against one fit (MNIST, same epochs)",
+        "python -m benchmarks scaling --part partial_fit" + _quick_flag(quick),
+        quick=quick,
+        notes="Network 784-256-128-32, Adam at a constant 3e-3 in both (partial_fit has "
+              "no schedule), no early stopping, float32, one process. `partial_over_fit`: "
+              "test MSE of the chunked training over the one-fit's (target <= 1.10). "
+              "partial_fit's standardisation is learnt from the first chunk and frozen.",
+    ))
+    return table
+
+
+def rows_part(quick, epochs, device):
+    """Time and memory against rows; saved as ``scaling`` (``scaling_<device>`` off the CPU)."""
+    sizes = (1_000, 3_000) if quick else SIZES
+    table = run(sizes, epochs, device, in_process=quick)
+    command = "python -m benchmarks scaling" + _quick_flag(quick)
+    if device != "cpu":
+        command += f" --device {device}"
+    name = "scaling" + ("" if device == "cpu" else "_" + device.replace(":", ""))
+    print(save_table(
+        table, name, f"Scaling with rows (MNIST tiled, 784 features), device {device}",
+        command, quick=quick,
+        notes="`s_per_epoch` is a whole fit divided by its epochs (data transfer and the "
+              "scoring pass that sets `offset_` included). `peak_rss_mb` is the process's "
+              "peak resident memory, interpreter, torch and the data array included; "
+              "`rss_before_fit_mb` is the same just before the fit (data already built). "
+              "Fits use `outlier_score=\"reconstruction\"`; `combined_score_fit_s` is what "
+              "the default combined score adds once per fit (codes, errors, a Gaussian "
+              "mixture on the codes). "
+              "The training data lives on the device as one tensor, so it must fit in "
+              "RAM (CPU) or GPU memory; inference runs in chunks of bounded size. On a GPU, "
+              "`peak_gpu_mb` is torch's peak allocated device memory during the fit, "
+              "score and transform.",
+    ))
+    return table
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Scaling with the number of rows")
     parser.add_argument("--quick", action="store_true",
@@ -373,88 +469,14 @@ def main(argv=None):
                              "chunked training against one fit; memmap: fits on rows in a "
                              "file (10^6 against memory, and 10^7 x 100)")
     args = parser.parse_args(argv)
-    if args.part in ("memmap", "all"):
-        table = memmap_runs(quick=args.quick)
-        print(save_table(
-            table, "scaling_memmap",
-            "Fits on a numpy.memmap, streamed chunk by chunk (100 float32 columns, CPU)",
-            "python -m benchmarks scaling --part memmap" + (" --quick" if args.quick else ""),
-            quick=args.quick,
-            notes="Each row is a fresh process. Rows: 10 latent factors mixed into 100 "
-                  "columns plus noise, built 100,000 rows at a time from their own seeds (the "
-                  "same rows in memory and in the file). Autoencoder(8, hidden (64, 32)), "
-                  "early stopping on (10% held out), default schedule. `s_per_epoch`: whole "
-                  "fit over epochs (input checks, scaling pass, training, validation, "
-                  "offset). `fit_peak_rss_anon_mb`: peak anonymous memory (RssAnon, the "
-                  "process's own pages; a memmap's pages are page cache) above its level "
-                  "before the fit, sampled every 5 ms; the same for score_samples, whose "
-                  "result is `scores_mb`. A memmap fit reads 16 MB chunks (4 M values) in a "
-                  "random order, shuffles rows inside each, and reads the next chunk in a "
-                  "background thread. The file was just written, so it sat in the page "
-                  "cache: this measures memory, not disk speed.\n\n"
-                  "![time and memory against rows](scaling_memmap.png)",
-        ))
-        if args.part == "memmap":
-            return table
-    if args.part in ("memory", "all"):
-        n_fit, n_infer = (5_000, 20_000) if args.quick else (200_000, 1_000_000)
-        memory = measure_memory(n_fit, n_infer, quick=args.quick)
-        print(save_table(
-            memory, "scaling_memory",
-            f"Peak extra memory: fit on {n_fit:,} x 50 float32, inference on "
-            f"{n_infer:,} x 50 float32 (CPU)",
-            "python -m benchmarks scaling --part memory" + (" --quick" if args.quick else ""),
-            quick=args.quick,
-            notes="`peak_extra_mb`: the process's peak resident memory (ru_maxrss) above "
-                  "its level just before the call, data already built and torch warmed "
-                  "up; each row is a fresh process. `data_or_result_mb` is X for fit and "
-                  "the returned array for inference. Estimators: n_components=8, default "
-                  "widths, max_iter=2. Targets (issue 17): fit <= 2x the data, inference "
-                  "<= 2x its result plus a fixed chunk budget (16 M values per layer). "
-                  "The fixed part is not live memory alone: glibc raises its mmap threshold "
-                  "as chunks are freed, so later chunks come from the heap and stay counted; "
-                  "with MALLOC_MMAP_THRESHOLD_=131072 the VAE's score_samples on 1 M rows "
-                  "peaked 51 MB above its start instead of 170 MB, and the same 170 MB was "
-                  "measured at 300,000 rows: bounded, not proportional to the rows.",
-        ))
-        if args.part == "memory":
-            return memory
-    if args.part in ("partial_fit", "all"):
-        table = partial_fit_vs_fit((1, 2) if args.quick else (1, 5), quick=args.quick)
-        print(save_table(
-            table, "scaling_partial_fit",
-            "partial_fit in 1,000-row chunks against one fit (MNIST, same epochs)",
-            "python -m benchmarks scaling --part partial_fit" + (" --quick" if args.quick else ""),
-            quick=args.quick,
-            notes="Network 784-256-128-32, Adam at a constant 3e-3 in both (partial_fit has "
-                  "no schedule), no early stopping, float32, one process. `partial_over_fit`: "
-                  "test MSE of the chunked training over the one-fit's (target <= 1.10). "
-                  "partial_fit's standardisation is learnt from the first chunk and frozen.",
-        ))
-        if args.part == "partial_fit":
-            return table
-    sizes = (1_000, 3_000) if args.quick else SIZES
-    table = run(sizes, args.epochs, args.device, in_process=args.quick)
-    command = "python -m benchmarks scaling" + (" --quick" if args.quick else "")
-    if args.device != "cpu":
-        command += f" --device {args.device}"
-    name = "scaling" + ("" if args.device == "cpu" else "_" + args.device.replace(":", ""))
-    md = save_table(
-        table, name, f"Scaling with rows (MNIST tiled, 784 features), device {args.device}",
-        command, quick=args.quick,
-        notes="`s_per_epoch` is a whole fit divided by its epochs (data transfer and the "
-              "scoring pass that sets `offset_` included). `peak_rss_mb` is the process's "
-              "peak resident memory, interpreter, torch and the data array included; "
-              "`rss_before_fit_mb` is the same just before the fit (data already built). "
-              "Fits use `outlier_score=\"reconstruction\"`; `combined_score_fit_s` is what "
-              "the default combined score adds once per fit (codes, errors, a Gaussian "
-              "mixture on the codes). "
-              "The training data lives on the device as one tensor, so it must fit in "
-              "RAM (CPU) or GPU memory; inference runs in chunks of bounded size. On a GPU, "
-              "`peak_gpu_mb` is torch's peak allocated device memory during the fit, "
-              "score and transform.",
-    )
-    print(md)
+    parts = {"memmap": lambda: memmap_part(args.quick),
+             "memory": lambda: memory_part(args.quick),
+             "partial_fit": lambda: partial_fit_part(args.quick),
+             "rows": lambda: rows_part(args.quick, args.epochs, args.device)}
+    if args.part != "all":
+        return parts[args.part]()
+    for part in parts.values():  # the order of the full run before the split: rows last
+        table = part()
     return table
 
 
