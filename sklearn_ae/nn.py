@@ -555,12 +555,29 @@ class VariationalModule(nn.Module):
         kl = gaussian_kl(mu, log_var)
         if eps is None:
             nll = self.nll(x, reparameterize(mu, log_var, generator=generator), c, observed)
+        elif torch.compiler.is_exporting():
+            nll = self._nll_of_draws_at_once(x, mu, log_var, eps, c, observed)
         else:
             nll = torch.stack(
                 [self.nll(x, reparameterize(mu, log_var, e.expand_as(mu)), c, observed)
                  for e in eps]
             ).mean(dim=0)
         return nll + beta * kl
+
+    def _nll_of_draws_at_once(self, x, mu, log_var, eps, c, observed):
+        # What the loop over draws computes, as one batch of n_draws x n_samples
+        # rows: an exported graph (to_onnx) decodes once instead of once per
+        # draw (ConditionalAutoencoder's score: 132 nodes instead of 702,
+        # exported in 10 s instead of 36). Eager calls keep the loop: the
+        # golden outputs record its bits on CPUs not all at hand to re-record.
+        draws = eps.shape[0]
+
+        def repeated(t):
+            return None if t is None else t.unsqueeze(0).expand(draws, *t.shape).flatten(0, 1)
+
+        z = reparameterize(mu.unsqueeze(0), log_var.unsqueeze(0), eps.unsqueeze(1))
+        nll = self.nll(repeated(x), z.flatten(0, 1), repeated(c), repeated(observed))
+        return nll.unflatten(0, (draws, -1)).mean(dim=0)
 
 
 class Discriminator(nn.Module):
