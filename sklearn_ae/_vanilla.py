@@ -30,8 +30,8 @@ N_MEMBERS_DOC = """    n_members : int, default={default}
         how far they disagree); ``outlier_score="reconstruction"`` and
         :meth:`score` measure their mean reconstruction's. On a CPU 8
         members of a small network cost 3-5x one (``python -m benchmarks
-        ensemble``); a GPU, which one small
-        network leaves mostly idle, runs them in the same kernels. 1 trains one
+        ensemble``); a GPU, which one small network leaves mostly idle, runs
+        them in the same kernels. 1 trains one
         :class:`~sklearn_ae.nn.MLPAutoencoder`. An ensemble is never
         replaced by PCA's linear model (the ``hidden_layer_sizes="auto"``
         fallback). As an outlier detector, 8 members scored slightly below
