@@ -1,8 +1,32 @@
 """Shared fixtures: small data sets and the gpu marker."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
+
+
+def _share_the_cores():
+    """Under ``pytest -n N`` (pytest-xdist), give each worker its share of the cores.
+
+    Each worker would otherwise start as many torch and BLAS threads as the
+    machine has cores, and N workers oversubscribing them run slower together
+    than one alone. Subprocesses the tests start (torchrun, examples) inherit
+    the share through OMP_NUM_THREADS.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers <= 1:
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    share = max(1, (cores or 1) // workers)
+    os.environ["OMP_NUM_THREADS"] = str(share)
+    torch.set_num_threads(share)
+    threadpool_limits(share)
+
+
+_share_the_cores()
 
 # Tiny networks and few epochs: these settings make every estimator fast
 # enough for the whole compliance suite to run in seconds.
