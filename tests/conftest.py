@@ -1,4 +1,5 @@
-"""Shared fixtures: small data sets and the gpu marker."""
+"""Shared fixtures (small data sets), the gpu marker, and each pytest-xdist
+worker's share of the cores."""
 
 import os
 

@@ -1,11 +1,11 @@
 """Golden outputs: every public estimator gives the same numbers, to the bit.
 
 A guard for restructuring: on two small data sets, with fixed seeds, on the
-CPU in float32 and on one thread, each estimator's ``transform``,
-``inverse_transform``, ``score_samples``, ``decision_function``, ``predict``
-(and ``sample`` where it exists) are compared with outputs recorded before
-the change. A change that means to move outputs re-records them, and says so
-in its commit::
+CPU in float32, on one torch thread and two BLAS threads, each estimator's
+``transform``, ``inverse_transform``, ``score_samples``,
+``decision_function``, ``predict`` (and ``sample`` where it exists) are
+compared with outputs recorded before the change. A change that means to
+move outputs re-records them, and says so in its commit::
 
     python tests/test_golden.py --record
 
@@ -88,7 +88,7 @@ _RECORDED_BLAS_THREADS = 2
 
 
 @contextlib.contextmanager
-def _one_thread():
+def _recording_threads():
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -103,7 +103,7 @@ def _outputs(make, needs_y, X, y):
     if "Convolutional" in type(est).__name__ and X.shape[1] == 64:
         est.set_params(image_shape=(1, 8, 8))
     fit_y = y if needs_y else None
-    with _one_thread():
+    with _recording_threads():
         est.fit(X, fit_y)
         # The conditional model's methods take the conditions too.
         given = (y,) if needs_y else ()
