@@ -43,7 +43,9 @@ CSV columns: task, data, method, psnr, ssim, bpp, seconds; ``sklearn_ae`` is
 :func:`sklearn_ae.images.make_restorer`'s model for the task. ``--candidate
 conv-map`` adds a row ``conv_map`` per image: ``ConvolutionalAutoencoder(
 code="map")``, a candidate for the default measured in the same run;
-``patch-12`` and ``patch-16`` the default model on wider patches.
+``patch-12`` and ``patch-16`` the default model on wider patches;
+``self-ensemble`` the default's fitted model, each patch restored in its 8
+turns and the results averaged (``restore_image(..., self_ensemble=True)``).
 """
 
 from __future__ import annotations
@@ -180,10 +182,10 @@ def _test_images(kind, images, quick):
     return images if kind == "photo" else images[: (QUICK_IMAGES if quick else 200)]
 
 
-def _restore(model, kind, degraded):
+def _restore(model, kind, degraded, self_ensemble=False):
     if kind == "photo":
-        return restore_image(model, degraded)
-    return np.stack([restore_image(model, d) for d in degraded])
+        return restore_image(model, degraded, self_ensemble=self_ensemble)
+    return np.stack([restore_image(model, d, self_ensemble=self_ensemble) for d in degraded])
 
 
 # -- classical tools ---------------------------------------------------------
@@ -309,11 +311,13 @@ def _conv_map_model(task, y, quick, seed):
 # The models a task is restored by: method (the CSV's), builder, patch side,
 # training patches at most (None: MAX_PATCHES). Candidates for the default
 # run beside it with --candidate NAME (patch-12, patch-16: the default's
-# model with more context).
+# model with more context). A builder None is the default's fitted model,
+# restored with self_ensemble=True (its 8 turns of each patch, averaged).
 DEFAULT = ("sklearn_ae", _restorer(PATCH), PATCH, None)
 CANDIDATES = {"conv-map": ("conv_map", _conv_map_model, 24, 30000),
               "patch-12": ("patch_12", _restorer(12), 12, None),
-              "patch-16": ("patch_16", _restorer(16), 16, None)}
+              "patch-16": ("patch_16", _restorer(16), 16, None),
+              "self-ensemble": ("self_ensemble", None, PATCH, None)}
 
 
 def _fitted(spec, task, train, quick, seed):
@@ -333,7 +337,9 @@ def run_task(task, train, test, quick, seed=0, panels=None, candidates=()):
     if task == "compress":
         return _run_compress(train, test, quick, seed)
     models = {spec[0]: _fitted(spec, task, train, quick, seed)
-              for spec in [DEFAULT, *(CANDIDATES[c] for c in candidates)]}
+              for spec in [DEFAULT, *(CANDIDATES[c] for c in candidates)] if spec[1]}
+    turned = {CANDIDATES[c][0] for c in candidates if CANDIDATES[c][1] is None}
+    models.update(dict.fromkeys(turned, models["sklearn_ae"]))
     methods = {**dict.fromkeys(models), **baselines(task, train, PATCH, seed)}
     rows = []
     for name, kind, images in test:
@@ -346,7 +352,7 @@ def run_task(task, train, test, quick, seed=0, panels=None, candidates=()):
             if fn is None:
                 model, fit_seconds = models[method]
                 out = _restore(model, kind, np.asarray(degraded) if kind == "collection"
-                               else degraded[0])
+                               else degraded[0], self_ensemble=method in turned)
             else:
                 fit_seconds = 0.0
                 out = [fn(d) for d in degraded]

@@ -10,13 +10,16 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder, _layer_sizes, fill_doc
 from ._generative import GenerativeMixin
+from ._indicator import (INDICATOR_CONSTRAINTS, MISSING_INDICATOR_DOC, MISSING_INDICATOR_GAPS_DOC,
+                         MissingIndicatorMixin)
 from .nn import AdversarialModule, prior_sample
 
 _bce = torch.nn.functional.binary_cross_entropy_with_logits
 
 
-@fill_doc
-class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
+@fill_doc(extra={"missing_indicator": MISSING_INDICATOR_DOC,
+                 "missing_indicator_param": MISSING_INDICATOR_GAPS_DOC})
+class AdversarialAutoencoder(MissingIndicatorMixin, GenerativeMixin, BaseAutoencoder):
     """Adversarial autoencoder (Makhzani et al., 2016).
 
     A discriminator learns to tell codes of training rows from draws of a
@@ -50,12 +53,14 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
     adversarial_weight : float, default=1.0
         Learning rate of the encoder's adversarial step, relative to
         ``learning_rate_init``; 0 turns the adversarial step off.
+{missing_indicator_param}
 
     Attributes
     ----------
     module_ : AdversarialModule
         The trained autoencoder and discriminator.
 {common_attributes}
+{missing_indicator}
     prior_ : str
         The prior :meth:`sample` draws from: ``prior`` as it was at the
         latest fit.
@@ -79,6 +84,7 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
         "prior": [StrOptions({"normal", "uniform", "mixture"})],
         "discriminator_layer_sizes": ["array-like"],
         "adversarial_weight": [Interval(Real, 0, None, closed="left")],
+        **INDICATOR_CONSTRAINTS,
     }
 
     def __init__(
@@ -106,6 +112,7 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
         prior="normal",
         discriminator_layer_sizes=(64, 64),
         adversarial_weight=1.0,
+        missing_indicator=False,
     ):
         super().__init__(
             n_components=n_components,
@@ -131,6 +138,7 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
         self.prior = prior
         self.discriminator_layer_sizes = discriminator_layer_sizes
         self.adversarial_weight = adversarial_weight
+        self.missing_indicator = missing_indicator
 
     _network_params = (*BaseAutoencoder._network_params, "discriminator_layer_sizes")
 
@@ -147,6 +155,7 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
             self.hidden_layer_sizes_,
             self.activation,
             _layer_sizes("discriminator_layer_sizes", self.discriminator_layer_sizes),
+            missing_indicator=self._tells_missing(n_features),
         )
 
     def _make_optimizers(self, module, batch_size):
@@ -160,7 +169,7 @@ class AdversarialAutoencoder(GenerativeMixin, BaseAutoencoder):
         # in [0, 1]) was swamped by the adversarial term and the codes of
         # MNIST collapsed to a constant.
         encoder = torch.optim.Adam(
-            module.autoencoder.encoder.parameters(),
+            module.encoder_parameters(),
             lr=self.learning_rate_init * self.adversarial_weight,
             fused=True,
         )

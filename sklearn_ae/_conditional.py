@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from ._base import FLOAT_DTYPES, fill_doc
 from ._categorical import as_input_columns
 from ._generative import GenerativeMixin
+from ._indicator import MISSING_INDICATOR_DOC, MISSING_INDICATOR_GAPS_DOC
 from ._thresholds import inlier_labels
 from ._variational import _SCORE_DRAWS, _fixed_draws, _VariationalBase
 from .nn import VariationalModule
@@ -59,7 +60,8 @@ def _class_labels(y):
         raise ValueError(f"y holds labels that cannot be sorted: {exc}.") from exc
 
 
-@fill_doc
+@fill_doc(extra={"missing_indicator": MISSING_INDICATOR_DOC,
+                 "missing_indicator_param": MISSING_INDICATOR_GAPS_DOC})
 class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
     """Conditional variational autoencoder: ``fit(X, y)``, then generate per ``y``.
 
@@ -85,6 +87,7 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
         Weight of the KL term in the training loss.
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Decoder distribution, as in :class:`VariationalAutoencoder`.
+{missing_indicator_param}
 
     Attributes
     ----------
@@ -97,6 +100,7 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
     condition_mean_, condition_scale_ : ndarray of shape (n_conditions,) or None
         Standardisation of numeric conditions, or None for classes.
 {common_attributes}
+{missing_indicator}
 
     See Also
     --------
@@ -140,6 +144,7 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
         warm_start=False,
         beta=1.0,
         likelihood="gaussian",
+        missing_indicator=False,
     ):
         super().__init__(
             n_components=n_components,
@@ -164,6 +169,7 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
         )
         self.beta = beta
         self.likelihood = likelihood
+        self.missing_indicator = missing_indicator
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -277,6 +283,7 @@ class ConditionalAutoencoder(GenerativeMixin, _VariationalBase):
             likelihood=self.likelihood,
             n_conditions=n_conditions,
             condition_encoder=False,
+            missing_indicator=self._tells_missing(n_features),
         )
 
     def _sample_loss(self, module, X, y):

@@ -31,17 +31,31 @@ class _FlatImages(nn.Module):
     """Flat image rows in and out of an ``encoder`` and a ``decoder`` that work on images.
 
     What both convolutional modules share: a subclass sets ``image_shape``,
-    ``encoder`` (images to flat codes) and ``decoder`` (flat codes to flat
-    rows).
+    ``encoder`` (images to flat codes, a convolution first) and ``decoder``
+    (flat codes to flat rows), then calls :meth:`_build_missing_layer`.
     """
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def _build_missing_layer(self, missing_indicator):
+        # Built last, so that the other layers' initial weights do not move.
+        # The mask's convolution has the first one's geometry: its output is
+        # added to the first feature maps, as if the mask were more channels.
+        first = self.encoder[0]
+        self.missing_layer = (
+            nn.Conv2d(first.in_channels, first.out_channels, first.kernel_size, first.stride,
+                      first.padding, bias=False)
+            if missing_indicator and isinstance(first, nn.Conv2d) else None)
+
+    def encode(self, x: torch.Tensor, missing: torch.Tensor | None = None) -> torch.Tensor:
         """Map flat image rows to flat codes.
 
         Parameters
         ----------
         x : torch.Tensor of shape (n_samples, n_features)
-            Flat image rows, ``n_features = C * H * W``.
+            Flat image rows, ``n_features = C * H * W``; missing pixels
+            filled (with 0, the mean once standardised).
+        missing : torch.Tensor of bool, same shape, optional
+            True where a pixel is missing; read only by a module built with
+            ``missing_indicator=True``.
 
         Returns
         -------
@@ -49,7 +63,11 @@ class _FlatImages(nn.Module):
             ``n_components`` for :class:`ConvAutoencoder`, the maps of
             ``code_shape`` in row-major order for :class:`ConvMapAutoencoder`.
         """
-        return self.encoder(x.view(-1, *self.image_shape))
+        images = x.view(-1, *self.image_shape)
+        if missing is None or self.missing_layer is None:
+            return self.encoder(images)
+        mask = missing.to(x.dtype).view(-1, *self.image_shape)
+        return self.encoder[1:](self.encoder[0](images) + self.missing_layer(mask))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Map flat codes to flat image rows.
@@ -65,19 +83,21 @@ class _FlatImages(nn.Module):
         """
         return self.decoder(z)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, missing: torch.Tensor | None = None) -> torch.Tensor:
         """Reconstruct flat image rows.
 
         Parameters
         ----------
         x : torch.Tensor of shape (n_samples, n_features)
             Flat image rows, ``n_features = C * H * W``.
+        missing : torch.Tensor of bool, same shape, optional
+            True where a pixel is missing (see :meth:`encode`).
 
         Returns
         -------
         torch.Tensor of shape (n_samples, n_features)
         """
-        return self.decode(self.encode(x))
+        return self.decode(self.encode(x, missing))
 
 
 class ConvAutoencoder(_FlatImages):
@@ -105,6 +125,10 @@ class ConvAutoencoder(_FlatImages):
         Dense layers between the flattened feature maps and the code.
     activation : str, default="relu"
         Activation after each block and hidden layer.
+    missing_indicator : bool, default=False
+        Tell the encoder which pixels are missing: a convolution of the 0/1
+        mask (``missing_layer``, the first convolution's shape) is added to
+        the first feature maps. Not with ``channels=()`` (no convolution).
     """
 
     def __init__(
@@ -115,6 +139,7 @@ class ConvAutoencoder(_FlatImages):
         kernel_size: int = 3,
         hidden_layer_sizes: Sequence[int] = (),
         activation: str = "relu",
+        missing_indicator: bool = False,
     ):
         super().__init__()
         c_in, height, width = (int(v) for v in image_shape)
@@ -149,6 +174,7 @@ class ConvAutoencoder(_FlatImages):
                 decoder.append(ACTIVATIONS[activation]())
         decoder.append(nn.Flatten())
         self.decoder = nn.Sequential(*decoder)
+        self._build_missing_layer(missing_indicator)
 
 
 class ConvMapAutoencoder(_FlatImages):
@@ -177,6 +203,9 @@ class ConvMapAutoencoder(_FlatImages):
         Odd side of the square kernels.
     activation : str, default="relu"
         Activation after each convolution but the code's and the output's.
+    missing_indicator : bool, default=False
+        Tell the encoder which pixels are missing, as :class:`ConvAutoencoder`
+        does.
     """
 
     def __init__(
@@ -186,6 +215,7 @@ class ConvMapAutoencoder(_FlatImages):
         channels: Sequence[int] = (32, 64),
         kernel_size: int = 3,
         activation: str = "relu",
+        missing_indicator: bool = False,
     ):
         super().__init__()
         c_in, height, width = (int(v) for v in image_shape)
@@ -217,6 +247,7 @@ class ConvMapAutoencoder(_FlatImages):
                                     (heights[j], widths[j]))]
         decoder.append(nn.Flatten())
         self.decoder = nn.Sequential(*decoder)
+        self._build_missing_layer(missing_indicator)
 
 
 # Documented, pickled and found where they always were: in sklearn_ae.nn.

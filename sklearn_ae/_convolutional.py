@@ -10,11 +10,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder, _layer_sizes, fill_doc
 from ._data import input_names
+from ._indicator import INDICATOR_CONSTRAINTS, MISSING_INDICATOR_DOC, MISSING_INDICATOR_PARAM_DOC
 from ._restoration import CORRUPTION_CLASSES, CORRUPTION_DOC, RestorationMixin
 from .nn import ConvAutoencoder, ConvMapAutoencoder
 
 
-@fill_doc(extra={"corruption": CORRUPTION_DOC})
+@fill_doc(extra={"corruption": CORRUPTION_DOC, "missing_indicator": MISSING_INDICATOR_DOC,
+                 "missing_indicator_param": MISSING_INDICATOR_PARAM_DOC.replace(
+                     'default="auto"', "default=False")})
 class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
     """Convolutional autoencoder for images, taking the flat rows pipelines pass.
 
@@ -53,6 +56,12 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         flattened, ``n_components_`` values (see ``code_shape_``);
         ``hidden_layer_sizes`` must then be empty.
 {corruption}
+{missing_indicator_param}
+        The mask reaches the network as a convolution added to the first
+        feature maps (never with ``channels=()``, which has none). Off by
+        default here: inpainting camera (half A, 50% of pixels missing,
+        ``code="map"`` on 24x24 patches), the network told gave 31.09 dB
+        against 31.31 untold (``restoration_conv_map_told_photos_A``).
 
     Attributes
     ----------
@@ -64,6 +73,7 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         ``(maps, height, width)`` of a code with ``code="map"``
         (``n_components_`` is their product); None with ``code="vector"``.
 {common_attributes}
+{missing_indicator}
 
     See Also
     --------
@@ -87,6 +97,7 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "code": [StrOptions({"vector", "map"})],
         **RestorationMixin._restoration_parameter_constraints,
+        **INDICATOR_CONSTRAINTS,
     }
     _transient_attributes = (*BaseAutoencoder._transient_attributes,
                              *RestorationMixin._restoration_transients)
@@ -119,6 +130,7 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         kernel_size=3,
         code="vector",
         corruption=None,
+        missing_indicator=False,
     ):
         super().__init__(
             n_components=n_components,
@@ -146,6 +158,7 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         self.kernel_size = kernel_size
         self.code = code
         self.corruption = corruption
+        self.missing_indicator = missing_indicator
 
     def _resolve_image_shape(self, n_features):
         if self.image_shape is None:
@@ -187,11 +200,15 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         self.image_shape_ = self._resolve_image_shape(n_features)
         self.code_shape_ = None
         channels = tuple(int(c) for c in self.channels)
+        told = self._tells_missing(n_features)
+        if told and not channels:  # no convolution to add the mask's to
+            self.missing_indicator_ = told = False
         if self.code == "map":
             maps = self.n_components if self.n_components is not None else (
                 channels[-1] if channels else self.image_shape_[0])
             module = ConvMapAutoencoder(self.image_shape_, maps, channels=channels,
-                                        kernel_size=self.kernel_size, activation=self.activation)
+                                        kernel_size=self.kernel_size, activation=self.activation,
+                                        missing_indicator=told)
             # The code's width is that of the maps transform returns.
             self.code_shape_ = module.code_shape
             self.n_components_ = math.prod(module.code_shape)
@@ -203,6 +220,7 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
             kernel_size=self.kernel_size,
             hidden_layer_sizes=self.hidden_layer_sizes_,
             activation=self.activation,
+            missing_indicator=told,
         )
 
     def _image_shape(self):

@@ -8,9 +8,8 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder, fill_doc
-from ._restoration import (CORRUPTION_CLASSES, CORRUPTION_DOC, INDICATOR_CONSTRAINTS,
-                           MISSING_INDICATOR_DOC, MISSING_INDICATOR_PARAM_DOC)
-from ._restoration import RestorationMixin
+from ._indicator import INDICATOR_CONSTRAINTS, MISSING_INDICATOR_DOC, MISSING_INDICATOR_PARAM_DOC
+from ._restoration import CORRUPTION_CLASSES, CORRUPTION_DOC, RestorationMixin
 from .nn import MLPAutoencoder, corrupt
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ._base import fill_doc
-from ._restoration import CORRUPTION_DOC, MISSING_INDICATOR_DOC, MISSING_INDICATOR_PARAM_DOC
+from ._indicator import MISSING_INDICATOR_DOC, MISSING_INDICATOR_PARAM_DOC
+from ._restoration import CORRUPTION_DOC
 from ._vanilla import N_MEMBERS_DOC, Autoencoder
 
 _ISOLATION_DOC = """    outlier_score : {"isolation", "combined", "reconstruction"}, default="isolation"

@@ -184,8 +184,8 @@ class GapModule:
         return self.network.encode(self._hide(x), *conditions, **self._told())
 
     def encode_distribution(self, x, *conditions):
-        """The variational posterior of ``x`` with its unseen entries at 0."""
-        return self.network.encode_distribution(self._hide(x), *conditions)
+        """The variational posterior of ``x`` with its unseen entries at 0 (and named)."""
+        return self.network.encode_distribution(self._hide(x), *conditions, **self._told())
 
     def decode(self, z, *conditions):
         """Reconstructions, 0 where the batch is missing."""

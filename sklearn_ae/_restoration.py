@@ -14,15 +14,14 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
+from ._indicator import MissingIndicatorMixin
 from ._missing import GapModule
 from .corruptions import as_corruptions, corrupt_rows
 from .nn import reconstruction_error, reconstruction_loss
 
-__all__ = ["CORRUPTION_CLASSES", "CORRUPTION_DOC", "INDICATOR_CONSTRAINTS", "MISSING_INDICATOR_DOC",
-           "MISSING_INDICATOR_PARAM_DOC", "RestorationMixin", "clean_targets"]
+__all__ = ["CORRUPTION_CLASSES", "CORRUPTION_DOC", "RestorationMixin", "clean_targets"]
 
 CORRUPTION_DOC = """    corruption : Corruption, callable, list of them, or None, default=None
         What degrades each training batch before the network sees it; the
@@ -36,36 +35,6 @@ CORRUPTION_DOC = """    corruption : Corruption, callable, list of them, or None
         epoch, so early stopping watches the restoration error. Training on
         real pairs needs no corruption: pass the clean rows as ``y`` to
         :meth:`fit`. None: no corruption."""
-
-# Widest rows for which missing_indicator="auto" tells the network of the
-# data's own gaps. Measured with 10% of cells missing (MCAR), seed 0: on the
-# ADBench tables (3 to 64 columns but one) the mask raised the detector's and
-# the imputer's results on both halves; on the embedding sets (512 to 768
-# columns) it lowered the detector's ROC-AUC on both halves and the imputer's
-# mean RMSE rose; on MNIST pixels (784) the imputer was mixed. Nothing we
-# have lies between 64 and 512 columns; 256 sits between them.
-_INDICATOR_MAX_FEATURES = 256
-
-# The parameter, its constraint and its fitted attribute, in every estimator
-# whose network can be told of gaps.
-INDICATOR_CONSTRAINTS = {"missing_indicator": ["boolean", StrOptions({"auto"})]}
-
-MISSING_INDICATOR_PARAM_DOC = f"""    missing_indicator : bool or "auto", default="auto"
-        Tell the network which entries are missing: a linear map of the 0/1
-        missing mask is added to its first layer, so a gap is not read as a
-        value at the feature's mean. "auto": when the corruption hides
-        entries (``Masking``: inpainting), or when the fit's rows have gaps
-        and at most {_INDICATOR_MAX_FEATURES} features. On narrow tables the
-        mask pays; on wide rows of correlated features (embeddings, pixels)
-        a gap is told by its neighbours and the extra weights cost more than
-        they give (measured: docs, Benchmarks). True: whenever the fit's rows
-        have gaps or the corruption hides entries. False: never."""
-
-MISSING_INDICATOR_DOC = """    missing_indicator_ : bool
-        Whether the network is told which entries are missing (a linear map
-        of the missing mask added to its first layer), as
-        ``missing_indicator`` decided for the fit's rows and corruption."""
-
 
 def clean_targets(y, n_samples, n_features):
     """``y`` as float32 clean rows when it is an (n_samples, n_features) array, else None.
@@ -93,7 +62,7 @@ CORRUPTION_CLASSES = tuple(f"sklearn_ae.corruptions.{name}" for name in (
     "Blur", "Downsample", "GaussianNoise", "Masking", "SaltPepper"))
 
 
-class RestorationMixin:
+class RestorationMixin(MissingIndicatorMixin):
     """The ``corruption`` parameter and training on (degraded, clean) pairs.
 
     Placed before the base class, it overrides the hooks ``_check_params``,
@@ -156,28 +125,6 @@ class RestorationMixin:
     def _hides_entries(self):
         """Whether the corruption hides entries (NaN), as ``Masking`` does."""
         return any(step.hides_entries for step in self._corruption_steps)
-
-    def _tells_missing(self, n_features):
-        """Whether a network built now is told which entries are missing: ``missing_indicator_``.
-
-        Decided in a fit, from ``missing_indicator`` (see the parameter). A
-        network that must fill entries in does better knowing which ones
-        than reading them as values at the feature's mean: inpainting half
-        the pixels, 1.7 dB more PSNR on MNIST digits and 1.3 dB on camera
-        (half A), 0.6 to 2.7 dB on each photo of half B; the imputer's RMSE
-        and the outlier scores of tables with gaps improve on both halves
-        too (``python -m benchmarks restoration``, ``impute``, ``outliers
-        --missing``). A model being rebuilt (``load``) keeps what its fit
-        decided; a ``partial_fit`` decides on its first batch.
-        """
-        if "_missing_share" in vars(self):  # set by the fit's row check
-            hides = self._hides_entries()
-            gaps = bool(self._missing_share)
-            wanted = self.missing_indicator
-            if wanted == "auto":
-                wanted = hides or (gaps and n_features <= _INDICATOR_MAX_FEATURES)
-            self.missing_indicator_ = bool(wanted) and (hides or gaps)
-        return getattr(self, "missing_indicator_", False)
 
     def _corrupt_batch(self, X, generator):
         """A training batch's input: the batch degraded (a variant adds its noise)."""

@@ -8,11 +8,14 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAutoencoder, fill_doc
+from ._indicator import (INDICATOR_CONSTRAINTS, MISSING_INDICATOR_DOC, MISSING_INDICATOR_GAPS_DOC,
+                         MissingIndicatorMixin)
 from .nn import MLPAutoencoder, kl_sparsity
 
 
-@fill_doc
-class SparseAutoencoder(BaseAutoencoder):
+@fill_doc(extra={"missing_indicator": MISSING_INDICATOR_DOC,
+                 "missing_indicator_param": MISSING_INDICATOR_GAPS_DOC})
+class SparseAutoencoder(MissingIndicatorMixin, BaseAutoencoder):
     """Autoencoder with a sparsity penalty on its code.
 
     With ``sparsity="kl"`` the code units are logistic (in (0, 1)) and the loss
@@ -34,12 +37,14 @@ class SparseAutoencoder(BaseAutoencoder):
     sparsity_weight : float, default=0.1
         Weight of the penalty against the mean squared reconstruction error;
         0 turns it off.
+{missing_indicator_param}
 
     Attributes
     ----------
     module_ : MLPAutoencoder
         The trained torch module, with a logistic ("kl") or ReLU ("l1") code.
 {common_attributes}
+{missing_indicator}
 
     See Also
     --------
@@ -60,6 +65,7 @@ class SparseAutoencoder(BaseAutoencoder):
         "sparsity": [StrOptions({"kl", "l1"})],
         "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
         "sparsity_weight": [Interval(Real, 0, None, closed="left")],
+        **INDICATOR_CONSTRAINTS,
     }
 
     _network_params = (*BaseAutoencoder._network_params, "sparsity")
@@ -89,6 +95,7 @@ class SparseAutoencoder(BaseAutoencoder):
         sparsity="kl",
         sparsity_target=0.05,
         sparsity_weight=0.1,
+        missing_indicator=False,
     ):
         super().__init__(
             n_components=n_components,
@@ -114,6 +121,7 @@ class SparseAutoencoder(BaseAutoencoder):
         self.sparsity = sparsity
         self.sparsity_target = sparsity_target
         self.sparsity_weight = sparsity_weight
+        self.missing_indicator = missing_indicator
 
     def _build_module(self, n_features):
         return MLPAutoencoder(
@@ -122,6 +130,7 @@ class SparseAutoencoder(BaseAutoencoder):
             self.hidden_layer_sizes_,
             self.activation,
             code_activation="logistic" if self.sparsity == "kl" else "relu",
+            missing_indicator=self._tells_missing(n_features),
         )
 
     def _loss(self, module, X, y):

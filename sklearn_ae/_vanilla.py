@@ -9,9 +9,8 @@ from sklearn.utils._param_validation import Interval
 from ._base import BaseAutoencoder, fill_doc
 from ._fallback import LinearFallbackMixin
 from ._outlier import OutlierScoreMixin
-from ._restoration import (CORRUPTION_CLASSES, CORRUPTION_DOC, INDICATOR_CONSTRAINTS,
-                           MISSING_INDICATOR_DOC, MISSING_INDICATOR_PARAM_DOC)
-from ._restoration import RestorationMixin
+from ._indicator import INDICATOR_CONSTRAINTS, MISSING_INDICATOR_DOC, MISSING_INDICATOR_PARAM_DOC
+from ._restoration import CORRUPTION_CLASSES, CORRUPTION_DOC, RestorationMixin
 from .nn import MLPAutoencoder, MLPEnsemble
 
 # Share of each ensemble member's connections kept (see MLPEnsemble).

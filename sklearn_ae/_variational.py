@@ -13,6 +13,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder, fill_doc
 from ._generative import GenerativeMixin
+from ._indicator import (INDICATOR_CONSTRAINTS, MISSING_INDICATOR_DOC, MISSING_INDICATOR_GAPS_DOC,
+                         MissingIndicatorMixin)
 from .nn import VariationalModule, gaussian_nll
 
 # Standard normal draws shared by every row when scoring: the ELBO estimate is
@@ -31,7 +33,7 @@ def _fixed_draws(n_draws, n_components, like):
     return _standard_normal_draws(n_draws, n_components).to(device=like.device, dtype=like.dtype)
 
 
-class _VariationalBase(BaseAutoencoder):
+class _VariationalBase(MissingIndicatorMixin, BaseAutoencoder):
     """What the variational estimators share: the ELBO as loss and score.
 
     A subclass's module has ``negative_elbo(X, c, eps=, beta=, generator=)``;
@@ -42,6 +44,7 @@ class _VariationalBase(BaseAutoencoder):
         **BaseAutoencoder._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        **INDICATOR_CONSTRAINTS,
     }
 
     _network_params = (*BaseAutoencoder._network_params, "likelihood")
@@ -76,7 +79,8 @@ class _VariationalBase(BaseAutoencoder):
 
 
 
-@fill_doc
+@fill_doc(extra={"missing_indicator": MISSING_INDICATOR_DOC,
+                 "missing_indicator_param": MISSING_INDICATOR_GAPS_DOC})
 class VariationalAutoencoder(GenerativeMixin, _VariationalBase):
     """Variational autoencoder (VAE), with the beta-VAE weight ``beta``.
 
@@ -105,12 +109,14 @@ class VariationalAutoencoder(GenerativeMixin, _VariationalBase):
         plain ELBO (beta = 1) whatever ``beta`` is.
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Decoder distribution.
+{missing_indicator_param}
 
     Attributes
     ----------
     module_ : VariationalModule
         The trained torch module.
 {common_attributes}
+{missing_indicator}
 
     See Also
     --------
@@ -154,6 +160,7 @@ class VariationalAutoencoder(GenerativeMixin, _VariationalBase):
         warm_start=False,
         beta=1.0,
         likelihood="gaussian",
+        missing_indicator=False,
     ):
         super().__init__(
             n_components=n_components,
@@ -178,6 +185,7 @@ class VariationalAutoencoder(GenerativeMixin, _VariationalBase):
         )
         self.beta = beta
         self.likelihood = likelihood
+        self.missing_indicator = missing_indicator
 
     def _build_module(self, n_features):
         return VariationalModule(
@@ -186,6 +194,7 @@ class VariationalAutoencoder(GenerativeMixin, _VariationalBase):
             self.hidden_layer_sizes_,
             self.activation,
             likelihood=self.likelihood,
+            missing_indicator=self._tells_missing(n_features),
         )
 
     def score_samples(self, X):

@@ -110,7 +110,7 @@ def _add_patches(total, count, corners, patches, ph, pw):
         count[:, y:y + ph, x:x + pw] += 1
 
 
-def restore_image(estimator, image, *, stride=None, keep_observed=None):
+def restore_image(estimator, image, *, stride=None, keep_observed=None, self_ensemble=False):
     """Restore an image of any size with an estimator trained on patches.
 
     Each overlapping patch of the estimator's input size goes through
@@ -133,6 +133,15 @@ def restore_image(estimator, image, *, stride=None, keep_observed=None):
     keep_observed : bool or None, default=None
         Return the given pixels unchanged and restore only the missing ones.
         None: True when the image has NaN (inpainting), else False.
+    self_ensemble : bool, default=False
+        Also restore each patch rotated and mirrored (the 8 symmetries of a
+        square patch, 4 of a rectangular one), undo the turn on the output,
+        and average: geometric self-ensemble (Timofte et al., 2016). For a
+        model trained on photos, whose statistics do not change when turned,
+        not for whole images of upright content (digits). It takes 8 times
+        as long; measured on denoising (Gaussian noise 25/255, the default
+        model): +0.08 dB on camera, +0.06 to +0.18 dB on coins, moon and
+        horse (``docs/benchmarks.md``).
 
     Returns
     -------
@@ -156,20 +165,52 @@ def restore_image(estimator, image, *, stride=None, keep_observed=None):
     colour = image.ndim == 3
     if colour and channels == 1 and image.shape[2] != 1:
         return np.stack([restore_image(estimator, image[:, :, c], stride=stride,
-                                       keep_observed=keep_observed)
+                                       keep_observed=keep_observed, self_ensemble=self_ensemble)
                          for c in range(image.shape[2])], axis=2)
     if (image.shape[2] if colour else 1) != channels:
         raise ValueError(f"the estimator takes patches of {channels} channels; the image "
                          f"has {image.shape[2] if colour else 1}")
-    out = _channels_last(_restored_planes(estimator, _channels_first(image), ph, pw, stride),
-                         colour)
+    out = _channels_last(_restored_planes(estimator, _channels_first(image), ph, pw, stride,
+                                          self_ensemble), colour)
     missing = np.isnan(image)
     if keep_observed or (keep_observed is None and missing.any()):
         out = np.where(missing, out, image)
     return out
 
 
-def _restored_planes(estimator, planes, ph, pw, stride):
+def _symmetries(square):
+    """``(turn, undo)`` pairs on (n, channels, h, w) patches: a square's 8, a rectangle's 4."""
+    def turned(k, flip):
+        def turn(p):
+            p = np.flip(p, -1) if flip else p
+            return np.rot90(p, k, axes=(-2, -1))
+
+        def undo(p):
+            p = np.rot90(p, -k, axes=(-2, -1))
+            return np.flip(p, -1) if flip else p
+        return turn, undo
+
+    turns = (0, 1, 2, 3) if square else (0, 2)
+    return [turned(k, flip) for flip in (False, True) for k in turns]
+
+
+def _restored_rows(estimator, rows, shape, self_ensemble):
+    """Patches (n, channels * ph * pw) restored, averaged over their turns with ``self_ensemble``."""
+    def restore(r):
+        return np.asarray(estimator.inverse_transform(estimator.transform(r)), dtype=np.float64)
+
+    if not self_ensemble:
+        return restore(rows)
+    patches = rows.reshape(len(rows), *shape)
+    total = np.zeros(patches.shape)
+    symmetries = _symmetries(shape[1] == shape[2])
+    for turn, undo in symmetries:
+        turned = np.ascontiguousarray(turn(patches)).reshape(len(rows), -1)
+        total += undo(restore(turned).reshape(patches.shape))
+    return (total / len(symmetries)).reshape(len(rows), -1)
+
+
+def _restored_planes(estimator, planes, ph, pw, stride, self_ensemble=False):
     """``(channels, height, width)`` planes through the estimator, patch by patch."""
     channels, height, width = planes.shape
     total = np.zeros((channels, height, width))
@@ -178,7 +219,7 @@ def _restored_planes(estimator, planes, ph, pw, stride):
     for start in range(0, len(corners), _PATCH_ROWS):
         batch = corners[start:start + _PATCH_ROWS]
         rows = np.stack([planes[:, y:y + ph, x:x + pw].ravel() for y, x in batch])
-        restored = np.asarray(estimator.inverse_transform(estimator.transform(rows)))
+        restored = _restored_rows(estimator, rows, (channels, ph, pw), self_ensemble)
         _add_patches(total, count, batch, restored, ph, pw)
     return total / count
 

@@ -388,6 +388,9 @@ class VariationalModule(nn.Module):
     condition_encoder : bool, default=True
         Whether the encoder sees the condition too. Without it, q(z | x) needs
         no condition, so rows can be encoded when the condition is unknown.
+    missing_indicator : bool, default=False
+        Tell the encoder which entries are missing, as
+        :class:`MLPAutoencoder` does (``missing_layer``).
     """
 
     #: Bounds of the encoder's log-variance (and the Gaussian decoder's):
@@ -404,6 +407,7 @@ class VariationalModule(nn.Module):
         likelihood: str = "gaussian",
         n_conditions: int = 0,
         condition_encoder: bool = True,
+        missing_indicator: bool = False,
     ):
         super().__init__()
         hidden = [int(h) for h in hidden_layer_sizes]
@@ -415,31 +419,45 @@ class VariationalModule(nn.Module):
         self.decoder = make_mlp([n_components + n_conditions, *hidden[::-1], n_features], activation)
         if likelihood == "gaussian":
             self.decoder_log_var = nn.Parameter(torch.zeros(n_features))
+        # Built last, so that the other layers' initial weights do not move.
+        self.missing_layer = (nn.Linear(n_features, self.encoder[0].out_features, bias=False)
+                              if missing_indicator else None)
 
     @staticmethod
     def _join(x, c):
         return x if c is None else torch.cat([x, c.to(x.dtype)], dim=-1)
 
-    def encode_distribution(self, x, c=None):
+    def encode_distribution(self, x, c=None, missing=None):
         """Return the mean and log-variance of q(z | x, c).
 
         Parameters
         ----------
         x : torch.Tensor of shape (n_samples, n_features)
-            Rows.
+            Rows, missing entries filled (with 0, the mean once standardised).
         c : torch.Tensor of shape (n_samples, n_conditions), optional
             Conditions (one-hot labels or numeric rows); None without conditions.
+        missing : torch.Tensor of bool, shape (n_samples, n_features), optional
+            True where an entry is missing; read only by a network built
+            with ``missing_indicator=True``.
 
         Returns
         -------
         mu, log_var : torch.Tensor of shape (n_samples, n_components)
         """
+        told = missing is not None and self.missing_layer is not None
         if self.condition_encoder:
-            x = self._join(x, c)
-        mu, raw = self.encoder(x).chunk(2, dim=-1)
+            x_in = self._join(x, c)
+        else:
+            x_in = x
+        if told:
+            first = self.encoder[0](x_in) + self.missing_layer(missing.to(x.dtype))
+            out = self.encoder[1:](first)
+        else:
+            out = self.encoder(x_in)
+        mu, raw = out.chunk(2, dim=-1)
         return mu, soft_clamp(raw, *self.LOG_VAR_BOUNDS)
 
-    def encode(self, x, c=None):
+    def encode(self, x, c=None, missing=None):
         """Return the posterior mean of the code.
 
         Parameters
@@ -448,12 +466,14 @@ class VariationalModule(nn.Module):
             Rows.
         c : torch.Tensor of shape (n_samples, n_conditions), optional
             Conditions (one-hot labels or numeric rows); None without conditions.
+        missing : torch.Tensor of bool, shape (n_samples, n_features), optional
+            True where an entry is missing (see :meth:`encode_distribution`).
 
         Returns
         -------
         torch.Tensor of shape (n_samples, n_components)
         """
-        return self.encode_distribution(x, c)[0]
+        return self.encode_distribution(x, c, missing)[0]
 
     def decode_params(self, z, c=None):
         """Return the decoder's output: the mean (Gaussian) or the logits (Bernoulli).
@@ -488,7 +508,7 @@ class VariationalModule(nn.Module):
         out = self.decode_params(z, c)
         return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
 
-    def forward(self, x, c=None):
+    def forward(self, x, c=None, missing=None):
         """Reconstruct ``x`` from its posterior mean code.
 
         Parameters
@@ -497,12 +517,14 @@ class VariationalModule(nn.Module):
             Rows.
         c : torch.Tensor of shape (n_samples, n_conditions), optional
             Conditions (one-hot labels or numeric rows); None without conditions.
+        missing : torch.Tensor of bool, shape (n_samples, n_features), optional
+            True where an entry is missing (see :meth:`encode_distribution`).
 
         Returns
         -------
         torch.Tensor of shape (n_samples, n_features)
         """
-        return self.decode(self.encode(x, c), c)
+        return self.decode(self.encode(x, c, missing), c)
 
     def nll(self, x, z, c=None, observed=None):
         """Return -log p(x | z, c) per row, in nats (of the ``observed`` entries when given).
@@ -545,13 +567,17 @@ class VariationalModule(nn.Module):
             device); torch's global generator when None.
         observed, seen : torch.Tensor of bool, shape (n_samples, n_features), optional
             Entries the likelihood counts, and those the encoder sees (the
-            others set to 0); all when None.
+            others set to 0, and named to a network with a ``missing_layer``);
+            all when None.
 
         Returns
         -------
         torch.Tensor of shape (n_samples,)
         """
-        mu, log_var = self.encode_distribution(x if seen is None else x.masked_fill(~seen, 0.0), c)
+        if seen is None:
+            mu, log_var = self.encode_distribution(x, c)
+        else:
+            mu, log_var = self.encode_distribution(x.masked_fill(~seen, 0.0), c, ~seen)
         kl = gaussian_kl(mu, log_var)
         if eps is None:
             nll = self.nll(x, reparameterize(mu, log_var, generator=generator), c, observed)
@@ -663,6 +689,9 @@ class AdversarialModule(nn.Module):
     hidden_layer_sizes : tuple of int, default=(128, 64)
     activation : str, default="relu"
     discriminator_layer_sizes : tuple of int, default=(64, 64)
+    missing_indicator : bool, default=False
+        Tell the encoder which entries are missing (the autoencoder's
+        ``missing_layer``, see :class:`MLPAutoencoder`).
     """
 
     def __init__(
@@ -672,24 +701,46 @@ class AdversarialModule(nn.Module):
         hidden_layer_sizes=(128, 64),
         activation="relu",
         discriminator_layer_sizes=(64, 64),
+        missing_indicator: bool = False,
     ):
         super().__init__()
         self.autoencoder = MLPAutoencoder(n_features, n_components, hidden_layer_sizes, activation)
         self.discriminator = Discriminator(n_components, discriminator_layer_sizes, activation)
+        if missing_indicator:
+            # Built last, so that the other layers' initial weights do not move.
+            self.autoencoder.missing_layer = nn.Linear(
+                n_features, self.autoencoder.encoder[0].out_features, bias=False)
 
-    def encode(self, x):
+    @property
+    def missing_layer(self):
+        """torch.nn.Linear or None: the autoencoder's map of the missing mask into its first layer."""
+        return self.autoencoder.missing_layer
+
+    def encoder_parameters(self):
+        """Return the parameters that shape the codes: the encoder's and the mask's map.
+
+        Returns
+        -------
+        list of torch.nn.Parameter
+        """
+        extra = [] if self.missing_layer is None else list(self.missing_layer.parameters())
+        return [*self.autoencoder.encoder.parameters(), *extra]
+
+    def encode(self, x, missing=None):
         """Map rows to codes.
 
         Parameters
         ----------
         x : torch.Tensor of shape (n_samples, n_features)
             Rows.
+        missing : torch.Tensor of bool, same shape, optional
+            True where an entry is missing (see :meth:`MLPAutoencoder.encode`).
 
         Returns
         -------
         torch.Tensor of shape (n_samples, n_components)
         """
-        return self.autoencoder.encode(x)
+        return self.autoencoder.encode(x, missing)
 
     def decode(self, z):
         """Map codes to rows.
@@ -705,19 +756,21 @@ class AdversarialModule(nn.Module):
         """
         return self.autoencoder.decode(z)
 
-    def forward(self, x):
+    def forward(self, x, missing=None):
         """Reconstruct rows.
 
         Parameters
         ----------
         x : torch.Tensor of shape (n_samples, n_features)
             Rows.
+        missing : torch.Tensor of bool, same shape, optional
+            True where an entry is missing (see :meth:`MLPAutoencoder.encode`).
 
         Returns
         -------
         torch.Tensor of shape (n_samples, n_features)
         """
-        return self.autoencoder(x)
+        return self.autoencoder(x, missing)
 
 
 def mmd(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -67,6 +67,41 @@ def test_a_colour_model_takes_colour_patches():
         restore_image(cae, image[:, :, 0])
 
 
+class _Lopsided:
+    """Patches back with fixed, unequal weights per pixel: a model that is not turn-invariant."""
+
+    def __init__(self, side, channels=1):
+        self.n_features_in_ = channels * side * side
+        self.weights = np.random.RandomState(4).rand(self.n_features_in_)
+
+    def transform(self, rows):
+        return rows
+
+    def inverse_transform(self, codes):
+        return codes * self.weights
+
+
+@pytest.mark.parametrize("shape", [(12, 9), (10, 11, 2)])
+def test_self_ensemble_averages_the_restorations_of_the_turned_images(shape):
+    image = np.random.RandomState(5).rand(*shape)
+    model = _Lopsided(4)
+    plain = restore_image(model, image, stride=1)
+    ensemble = restore_image(model, image, stride=1, self_ensemble=True)
+    # At stride 1 every position is a patch, so turning the patches is
+    # turning the image: the mean of the 8 turned images' restorations.
+    expected = np.zeros(shape)
+    for flip in (False, True):
+        for k in range(4):
+            turned = np.rot90(image[:, ::-1] if flip else image, k)
+            back = np.rot90(restore_image(model, turned, stride=1), -k)
+            expected += (back[:, ::-1] if flip else back) / 8
+    np.testing.assert_allclose(ensemble, expected, atol=1e-12)
+    assert not np.allclose(ensemble, plain)
+    # A model that changes nothing, turned or not, still gives the image back.
+    np.testing.assert_allclose(restore_image(_identity(16), image, self_ensemble=True), image,
+                               atol=1e-10)
+
+
 def test_inpainting_keeps_the_given_pixels_and_fills_the_rest():
     rng = np.random.RandomState(4)
     image = rng.rand(24, 24)

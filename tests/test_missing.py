@@ -8,12 +8,15 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 
 from sklearn_ae import (
+    AdversarialAutoencoder,
     Autoencoder,
     AutoencoderImputer,
     ConditionalAutoencoder,
     ConvolutionalAutoencoder,
     DenoisingAutoencoder,
     OutlierAutoencoder,
+    SparseAutoencoder,
+    VariationalAutoencoder,
 )
 from sklearn_ae.utils import all_estimators
 
@@ -223,6 +226,116 @@ def test_missing_indicator_of_the_module_initialises_the_other_layers_alike():
     missing[:, 0] = True
     assert not torch.allclose(told.encode(x, missing), plain.encode(x))
     assert told(x, missing).shape == x.shape
+
+
+@pytest.mark.parametrize("cls", [SparseAutoencoder, VariationalAutoencoder,
+                                 ConditionalAutoencoder, AdversarialAutoencoder])
+def test_the_other_variants_are_told_of_gaps_too(cls, tmp_path):
+    from sklearn_ae import load, save
+
+    X = correlated()
+    gappy, _ = with_gaps(X, rate=0.2)
+    fit = dict(SMALL, max_iter=3, missing_indicator="auto")
+    model = _fit(cls(n_components=2, **fit), gappy)
+    assert model.missing_indicator_ is True
+    assert model.module_.missing_layer.weight.shape == (16, X.shape[1])
+    # A gap is not read as the feature's mean.
+    at_mean = X[:1].copy()
+    at_mean[0, 0] = model.mean_[0]
+    missing = X[:1].copy()
+    missing[0, 0] = np.nan
+    assert not np.allclose(model.transform(at_mean), model.transform(missing))
+    # The map of the mask is trained (it moved from its initial weights)...
+    before = _fit(cls(n_components=2, **dict(fit, max_iter=1)), gappy)
+    assert not np.allclose(before.module_.missing_layer.weight.detach().numpy(),
+                           model.module_.missing_layer.weight.detach().numpy())
+    # ... and kept by save and load.
+    save(model, tmp_path / "model.skae")
+    loaded = load(tmp_path / "model.skae")
+    assert loaded.missing_indicator_ is True
+    assert_allclose(loaded.transform(gappy), model.transform(gappy), rtol=1e-5, atol=1e-6)
+    assert_allclose(loaded.score_samples(gappy), model.score_samples(gappy), rtol=1e-5)
+    # Complete rows, or False: no map, the network as it always was.
+    assert _fit(cls(n_components=2, **fit), X).module_.missing_layer is None
+    silent = _fit(cls(n_components=2, **dict(fit, missing_indicator=False)), gappy)
+    assert silent.missing_indicator_ is False and silent.module_.missing_layer is None
+    # Off unless asked for: told, these networks' outlier scores were no
+    # better (see MISSING_INDICATOR_GAPS_DOC).
+    default = _fit(cls(n_components=2, **dict(SMALL, max_iter=3)), gappy)
+    assert default.missing_indicator_ is False and default.module_.missing_layer is None
+
+
+def test_the_variational_and_adversarial_modules_take_the_mask_as_the_plain_one_does():
+    import torch
+
+    from sklearn_ae.nn import AdversarialModule, VariationalModule
+
+    for build in (lambda told: VariationalModule(6, 2, (8,), missing_indicator=told),
+                  lambda told: AdversarialModule(6, 2, (8,), discriminator_layer_sizes=(4,), missing_indicator=told)):
+        torch.manual_seed(0)
+        plain = build(False)
+        torch.manual_seed(0)
+        told = build(True)
+        told_state = {k: v for k, v in told.state_dict().items() if "missing_layer" not in k}
+        for (name, a), b in zip(plain.state_dict().items(), told_state.values()):
+            assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+        x = torch.randn(4, 6)
+        missing = torch.zeros(4, 6, dtype=torch.bool)
+        assert_allclose(told.encode(x, missing=missing).detach(),
+                        plain.encode(x).detach(), atol=1e-6)
+        missing[:, 0] = True
+        assert not torch.allclose(told.encode(x, missing=missing), plain.encode(x))
+        assert told(x, missing=missing).shape == x.shape
+    # The adversarial step moves the map of the mask with the encoder.
+    module = AdversarialModule(6, 2, (8,), discriminator_layer_sizes=(4,), missing_indicator=True)
+    assert any(p is module.missing_layer.weight for p in module.encoder_parameters())
+
+
+@pytest.mark.parametrize("code", ["vector", "map"])
+def test_the_convolutional_network_is_told_which_pixels_are_missing(code, tmp_path):
+    import torch
+
+    from sklearn_ae import load, save
+    from sklearn_ae.corruptions import Masking
+    from sklearn_ae.nn import ConvAutoencoder, ConvMapAutoencoder
+
+    images = np.random.RandomState(0).rand(60, 64)
+    fit = dict(image_shape=(1, 8, 8), channels=(4,), code=code, max_iter=2, random_state=0)
+    # Off by default (it lost on camera); "auto" tells a network trained on Masking.
+    default = ConvolutionalAutoencoder(corruption=Masking(0.5), **fit).fit(images)
+    assert default.missing_indicator_ is False and default.module_.missing_layer is None
+    fit["missing_indicator"] = "auto"
+    model = ConvolutionalAutoencoder(corruption=Masking(0.5), **fit).fit(images)
+    assert model.missing_indicator_ is True
+    first = model.module_.encoder[0]
+    assert model.module_.missing_layer.weight.shape == first.weight.shape
+    hidden, _ = with_gaps(images, rate=0.5)
+    save(model, tmp_path / "model.skae")
+    loaded = load(tmp_path / "model.skae")
+    assert loaded.missing_indicator_ is True
+    assert_allclose(loaded.inverse_transform(loaded.transform(hidden)),
+                    model.inverse_transform(model.transform(hidden)), rtol=1e-5, atol=1e-6)
+    # Without hidden pixels, or with False, or without a convolution: no mask.
+    assert ConvolutionalAutoencoder(**fit).fit(images).module_.missing_layer is None
+    silent = ConvolutionalAutoencoder(corruption=Masking(0.5),
+                                      **dict(fit, missing_indicator=False)).fit(images)
+    assert silent.missing_indicator_ is False and silent.module_.missing_layer is None
+    if code == "vector":
+        flat = ConvolutionalAutoencoder(corruption=Masking(0.5), **dict(fit, channels=()))
+        assert flat.fit(images).missing_indicator_ is False
+    # The module: the other layers initialised alike, an empty mask adds nothing.
+    cls = ConvAutoencoder if code == "vector" else ConvMapAutoencoder
+    torch.manual_seed(0)
+    plain = cls((1, 8, 8), 3, channels=(4,))
+    torch.manual_seed(0)
+    told = cls((1, 8, 8), 3, channels=(4,), missing_indicator=True)
+    for (name, a), (_, b) in zip(plain.state_dict().items(), told.state_dict().items()):
+        assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+    x = torch.randn(5, 64)
+    missing = torch.zeros(5, 64, dtype=torch.bool)
+    assert_allclose(told.encode(x, missing).detach(), plain.encode(x).detach(), atol=1e-6)
+    missing[:, :8] = True
+    assert not torch.allclose(told.encode(x, missing), plain.encode(x))
 
 
 def test_a_masking_corruption_tells_the_network_and_survives_save_and_load(tmp_path):
