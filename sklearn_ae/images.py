@@ -141,7 +141,7 @@ def restore_image(estimator, image, *, stride=None, keep_observed=None, self_ens
         not for whole images of upright content (digits). It takes 8 times
         as long; measured on denoising (Gaussian noise 25/255, the default
         model): +0.08 dB on camera, +0.06 to +0.18 dB on coins, moon and
-        horse (``docs/benchmarks.md``).
+        horse (the ``restoration_self_ensemble`` results, docs, Benchmarks).
 
     Returns
     -------
