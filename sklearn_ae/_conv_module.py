@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .nn import ACTIVATIONS, make_mlp
+from .nn import ACTIVATIONS, _through_encoder, make_mlp
 
 __all__ = ["ConvAutoencoder", "ConvMapAutoencoder"]
 
@@ -64,10 +64,8 @@ class _FlatImages(nn.Module):
             ``code_shape`` in row-major order for :class:`ConvMapAutoencoder`.
         """
         images = x.view(-1, *self.image_shape)
-        if missing is None or self.missing_layer is None:
-            return self.encoder(images)
-        mask = missing.to(x.dtype).view(-1, *self.image_shape)
-        return self.encoder[1:](self.encoder[0](images) + self.missing_layer(mask))
+        mask = None if missing is None else missing.view(-1, *self.image_shape)
+        return _through_encoder(self.encoder, self.missing_layer, images, mask)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Map flat codes to flat image rows.

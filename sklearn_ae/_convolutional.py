@@ -58,7 +58,8 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
 {corruption}
 {missing_indicator_param}
         The mask reaches the network as a convolution added to the first
-        feature maps (never with ``channels=()``, which has none). Off by
+        feature maps (not with ``code="vector"`` and ``channels=()``, which
+        has none). Off by
         default here: inpainting camera (half A, 50% of pixels missing,
         ``code="map"`` on 24x24 patches), the network told gave 31.09 dB
         against 31.31 untold (``restoration_conv_map_told_photos_A``).
@@ -201,8 +202,6 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
         self.code_shape_ = None
         channels = tuple(int(c) for c in self.channels)
         told = self._tells_missing(n_features)
-        if told and not channels:  # no convolution to add the mask's to
-            self.missing_indicator_ = told = False
         if self.code == "map":
             maps = self.n_components if self.n_components is not None else (
                 channels[-1] if channels else self.image_shape_[0])
@@ -212,8 +211,8 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
             # The code's width is that of the maps transform returns.
             self.code_shape_ = module.code_shape
             self.n_components_ = math.prod(module.code_shape)
-            return module
-        return ConvAutoencoder(
+            return self._told_as_built(module)
+        return self._told_as_built(ConvAutoencoder(
             self.image_shape_,
             self.n_components_,
             channels=tuple(int(c) for c in self.channels),
@@ -221,7 +220,15 @@ class ConvolutionalAutoencoder(RestorationMixin, BaseAutoencoder):
             hidden_layer_sizes=self.hidden_layer_sizes_,
             activation=self.activation,
             missing_indicator=told,
-        )
+        ))
+
+    def _told_as_built(self, module):
+        # A module whose encoder starts with no convolution (code="vector"
+        # with channels=()) has nothing to add the mask's map to: it records
+        # what it built.
+        if getattr(self, "missing_indicator_", False) and module.missing_layer is None:
+            self.missing_indicator_ = False
+        return module
 
     def _image_shape(self):
         return self.image_shape_

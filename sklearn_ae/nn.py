@@ -76,6 +76,18 @@ def make_mlp(sizes: Sequence[int], activation: str = "relu") -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _through_encoder(encoder, missing_layer, x, missing):
+    """``encoder(x)``, with ``missing_layer(missing)`` added to its first layer's output.
+
+    The mask is added only where both are given: a network built without
+    the layer, or rows without gaps (``missing`` None), take the plain
+    encoder. ``missing`` has the shape ``missing_layer`` takes.
+    """
+    if missing is None or missing_layer is None:
+        return encoder(x)
+    return encoder[1:](encoder[0](x) + missing_layer(missing.to(x.dtype)))
+
+
 class MLPAutoencoder(nn.Module):
     """Fully connected autoencoder with a mirrored decoder.
 
@@ -134,10 +146,7 @@ class MLPAutoencoder(nn.Module):
         -------
         torch.Tensor of shape (n_samples, n_components)
         """
-        if missing is None or self.missing_layer is None:
-            return self.encoder(x)
-        first = self.encoder[0](x) + self.missing_layer(missing.to(x.dtype))
-        return self.encoder[1:](first)
+        return _through_encoder(self.encoder, self.missing_layer, x, missing)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Map codes back to the input space.
@@ -444,16 +453,9 @@ class VariationalModule(nn.Module):
         -------
         mu, log_var : torch.Tensor of shape (n_samples, n_components)
         """
-        told = missing is not None and self.missing_layer is not None
         if self.condition_encoder:
-            x_in = self._join(x, c)
-        else:
-            x_in = x
-        if told:
-            first = self.encoder[0](x_in) + self.missing_layer(missing.to(x.dtype))
-            out = self.encoder[1:](first)
-        else:
-            out = self.encoder(x_in)
+            x = self._join(x, c)
+        out = _through_encoder(self.encoder, self.missing_layer, x, missing)
         mu, raw = out.chunk(2, dim=-1)
         return mu, soft_clamp(raw, *self.LOG_VAR_BOUNDS)
 

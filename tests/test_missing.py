@@ -320,9 +320,11 @@ def test_the_convolutional_network_is_told_which_pixels_are_missing(code, tmp_pa
     silent = ConvolutionalAutoencoder(corruption=Masking(0.5),
                                       **dict(fit, missing_indicator=False)).fit(images)
     assert silent.missing_indicator_ is False and silent.module_.missing_layer is None
-    if code == "vector":
-        flat = ConvolutionalAutoencoder(corruption=Masking(0.5), **dict(fit, channels=()))
-        assert flat.fit(images).missing_indicator_ is False
+    # Without blocks the vector code's encoder starts with no convolution (not
+    # told); the map code's starts with its 1x1 convolution (told).
+    flat = ConvolutionalAutoencoder(corruption=Masking(0.5), **dict(fit, channels=())).fit(images)
+    assert flat.missing_indicator_ is (code == "map")
+    assert (flat.module_.missing_layer is not None) is (code == "map")
     # The module: the other layers initialised alike, an empty mask adds nothing.
     cls = ConvAutoencoder if code == "vector" else ConvMapAutoencoder
     torch.manual_seed(0)
