@@ -40,7 +40,11 @@ included (same bytes accounting). Seconds: training plus
 restoring for the models, restoring for the others.
 
 CSV columns: task, data, method, psnr, ssim, bpp, seconds; ``sklearn_ae`` is
-:func:`sklearn_ae.images.make_restorer`'s model for the task. ``--candidate
+:func:`sklearn_ae.images.make_restorer`'s model for the task, used as the
+library documents: a photo to denoise is restored by the model first adapted
+to it (:func:`sklearn_ae.images.adapt_to_image`, its seconds counted).
+``--candidate no-adapt`` adds the same fitted model without the adaptation
+(row ``no_adapt``). ``--candidate
 conv-map`` adds a row ``conv_map`` per image: ``ConvolutionalAutoencoder(
 code="map")``, a candidate for the default measured in the same run;
 ``patch-12`` and ``patch-16`` the default model on wider patches;
@@ -63,6 +67,7 @@ import pandas as pd
 from sklearn_ae import ConvolutionalAutoencoder
 from sklearn_ae.corruptions import Blur, Downsample, GaussianNoise, Masking
 from sklearn_ae.images import (
+    adapt_to_image,
     compress_image,
     decompress_image,
     image_patches,
@@ -182,10 +187,19 @@ def _test_images(kind, images, quick):
     return images if kind == "photo" else images[: (QUICK_IMAGES if quick else 200)]
 
 
-def _restore(model, kind, degraded, self_ensemble=False):
+def _restore(model, task, kind, degraded, how="default"):
+    """Restored images; ``how``: the default, "plain" (never adapted) or "self_ensemble".
+
+    The library's documented default for denoising a photo first adapts the
+    model to the noisy photo (:func:`adapt_to_image`); small images of a
+    collection are restored by the model as trained.
+    """
     if kind == "photo":
-        return restore_image(model, degraded, self_ensemble=self_ensemble)
-    return np.stack([restore_image(model, d, self_ensemble=self_ensemble) for d in degraded])
+        if how == "default" and task == "denoise":
+            model = adapt_to_image(model, degraded, random_state=0)
+        return restore_image(model, degraded, self_ensemble=how == "self_ensemble")
+    return np.stack([restore_image(model, d, self_ensemble=how == "self_ensemble")
+                     for d in degraded])
 
 
 # -- classical tools ---------------------------------------------------------
@@ -312,12 +326,16 @@ def _conv_map_model(task, y, quick, seed):
 # training patches at most (None: MAX_PATCHES). Candidates for the default
 # run beside it with --candidate NAME (patch-12, patch-16: the default's
 # model with more context). A builder None is the default's fitted model,
-# restored with self_ensemble=True (its 8 turns of each patch, averaged).
+# restored otherwise: with self_ensemble=True (its 8 turns of each patch,
+# averaged), or as trained, never adapted to the photo (no-adapt).
 DEFAULT = ("sklearn_ae", _restorer(PATCH), PATCH, None)
 CANDIDATES = {"conv-map": ("conv_map", _conv_map_model, 24, 30000),
               "patch-12": ("patch_12", _restorer(12), 12, None),
               "patch-16": ("patch_16", _restorer(16), 16, None),
-              "self-ensemble": ("self_ensemble", None, PATCH, None)}
+              "self-ensemble": ("self_ensemble", None, PATCH, None),
+              "no-adapt": ("no_adapt", None, PATCH, None)}
+# How the candidates without a model of their own restore.
+RESTORED_AS = {"self_ensemble": "self_ensemble", "no_adapt": "plain"}
 
 
 def _fitted(spec, task, train, quick, seed):
@@ -338,8 +356,8 @@ def run_task(task, train, test, quick, seed=0, panels=None, candidates=()):
         return _run_compress(train, test, quick, seed)
     models = {spec[0]: _fitted(spec, task, train, quick, seed)
               for spec in [DEFAULT, *(CANDIDATES[c] for c in candidates)] if spec[1]}
-    turned = {CANDIDATES[c][0] for c in candidates if CANDIDATES[c][1] is None}
-    models.update(dict.fromkeys(turned, models["sklearn_ae"]))
+    reused = {CANDIDATES[c][0] for c in candidates if CANDIDATES[c][1] is None}
+    models.update(dict.fromkeys(reused, models["sklearn_ae"]))
     methods = {**dict.fromkeys(models), **baselines(task, train, PATCH, seed)}
     rows = []
     for name, kind, images in test:
@@ -351,8 +369,8 @@ def run_task(task, train, test, quick, seed=0, panels=None, candidates=()):
             start = time.perf_counter()
             if fn is None:
                 model, fit_seconds = models[method]
-                out = _restore(model, kind, np.asarray(degraded) if kind == "collection"
-                               else degraded[0], self_ensemble=method in turned)
+                out = _restore(model, task, kind, np.asarray(degraded) if kind == "collection"
+                               else degraded[0], RESTORED_AS.get(method, "default"))
             else:
                 fit_seconds = 0.0
                 out = [fn(d) for d in degraded]

@@ -9,7 +9,10 @@ photo (bundled, no download), and beside it an autoencoder trained on the
 same clean half with :class:`sklearn_ae.corruptions.GaussianNoise`: it learns
 to return clean 8x8 patches from noisy ones, and
 :func:`sklearn_ae.images.restore_image` averages the overlapping restored
-patches back into the image.
+patches back into the image. Last, the same model adapted to the noisy half
+itself (:func:`sklearn_ae.images.adapt_to_image`: trained further on that
+half's own noisy patches, without its clean version), the library's way to
+denoise a photo.
 """
 
 import time
@@ -21,7 +24,13 @@ from skimage.transform import downscale_local_mean
 from sklearn.decomposition import MiniBatchDictionaryLearning
 
 from sklearn_ae.corruptions import GaussianNoise
-from sklearn_ae.images import image_patches, make_restorer, psnr, restore_image
+from sklearn_ae.images import (
+    adapt_to_image,
+    image_patches,
+    make_restorer,
+    psnr,
+    restore_image,
+)
 
 # A quarter of the camera photo's resolution, as scikit-learn's example downsamples.
 photo = downscale_local_mean(data.camera() / 255.0, (2, 2))
@@ -67,17 +76,27 @@ model.fit(image_patches(left, 8, stride=1))
 by_autoencoder = restore_image(model, noisy, stride=1)
 autoencoder_seconds = time.perf_counter() - start
 
+# %%
+# The model adapted to the noisy half: each epoch pairs the noisy patches plus
+# a little fresh noise (input) with the noisy patches minus its inverse
+# (target), whose noises are independent, so no clean image is needed.
+start = time.perf_counter()
+adapted = adapt_to_image(model, noisy, epochs=5, random_state=0)
+by_adapted = restore_image(adapted, noisy, stride=1)
+adapted_seconds = autoencoder_seconds + time.perf_counter() - start
+
 results = {
     "noisy": (noisy, 0.0),
     "dictionary learning": (by_dictionary, dictionary_seconds),
     "autoencoder": (by_autoencoder, autoencoder_seconds),
+    "autoencoder, adapted": (by_adapted, adapted_seconds),
 }
 for name, (image, seconds) in results.items():
     print(f"{name:20s} PSNR {psnr(right, np.clip(image, 0, 1)):5.2f} dB  ({seconds:.1f} s)")
 
 # %%
-# The clean half, the noisy half and the two restorations, with their PSNR.
-fig, axes = plt.subplots(1, 4, figsize=(12, 4.2))
+# The clean half, the noisy half and the three restorations, with their PSNR.
+fig, axes = plt.subplots(1, 5, figsize=(15, 4.2))
 axes[0].imshow(right, cmap="gray", vmin=0, vmax=1)
 axes[0].set_title("clean")
 for ax, (name, (image, _)) in zip(axes[1:], results.items()):

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import lzma
 import math
+import numbers
 import struct
 
 import numpy as np
 
 __all__ = [
-    "compress_image", "compress_rows", "decompress_image", "decompress_rows", "image_patches",
-    "make_restorer", "merge_patches", "patch_shape", "psnr", "restore_image", "ssim",
+    "adapt_to_image", "compress_image", "compress_rows", "decompress_image", "decompress_rows",
+    "image_patches", "make_restorer", "merge_patches", "patch_shape", "psnr", "restore_image",
+    "ssim",
 ]
 
 # Rows of patches restored at once: bounds the memory of a large image.
@@ -176,6 +178,117 @@ def restore_image(estimator, image, *, stride=None, keep_observed=None, self_ens
     if keep_observed or (keep_observed is None and missing.any()):
         out = np.where(missing, out, image)
     return out
+
+
+def adapt_to_image(estimator, image, *, epochs=10, alpha=0.35, learning_rate=1e-4,
+                   random_state=None):
+    """A copy of a denoiser fine-tuned on the noisy image it is to restore.
+
+    A model trained on other images knows their patches, not this image's
+    own (a silhouette's hard edges, a page's letters). Without the clean
+    image, the copy is trained further on the noisy image's own patches by
+    recorrupted-to-recorrupted pairs (Pang et al., CVPR 2021): with ``y``
+    a noisy patch and ``z`` fresh noise of the model's ``sigma``, the input
+    ``y + alpha z`` and the target ``y - z / alpha`` carry independent
+    noise, so the expected loss is the error against the clean patch plus
+    a constant. ``alpha`` below 1 keeps the input's noise near the trained
+    level (``sigma * sqrt(1 + alpha ** 2)``). Each epoch is one
+    :meth:`partial_fit` over every patch (stride 1) with new noise.
+
+    Measured on scikit-image's photos (Gaussian noise 25/255, the default
+    restorer of :func:`make_restorer` on 8x8 patches; the defaults chosen
+    on camera, +0.22 dB there, and confirmed on six other photos, +0.21 to
+    +2.73 dB; the ``restoration_adapt_photos_*`` results in the benchmarks
+    page). It costs about ``epochs`` passes of training over the image's
+    patches: about 4 minutes for a 512x512 photo on two CPU cores.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Trained with ``corruption=GaussianNoise(sigma)`` alone (the noise
+        the image has), on patches as :func:`restore_image` takes them.
+    image : ndarray of shape (height, width) or (height, width, channels)
+        The noisy image, in the units the estimator was trained in.
+    epochs : int, default=10
+        Passes over the image's patches.
+    alpha : float, default=0.35
+        Share of ``sigma`` added to the input (and its inverse taken from
+        the target).
+    learning_rate : float, default=1e-4
+        The copy's ``learning_rate_init`` while adapting: a tenth of the
+        training default, a fine-tuning step.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the noise drawn (the copy's own ``random_state`` orders the
+        patches).
+
+    Returns
+    -------
+    estimator
+        A fitted copy; the estimator given is not changed. Restore with
+        ``restore_image(adapted, image)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ae import Autoencoder
+    >>> from sklearn_ae.corruptions import GaussianNoise
+    >>> from sklearn_ae.images import adapt_to_image, image_patches, restore_image
+    >>> photo = np.random.RandomState(0).rand(24, 24)
+    >>> ae = Autoencoder(n_components=16, corruption=GaussianNoise(0.1), max_iter=2,
+    ...                  random_state=0).fit(image_patches(photo, 4))
+    >>> noisy = photo + 0.1 * np.random.RandomState(1).randn(24, 24)
+    >>> adapted = adapt_to_image(ae, noisy, epochs=1, random_state=0)
+    >>> restore_image(adapted, noisy).shape
+    (24, 24)
+    """
+    import copy
+
+    from sklearn.utils import check_random_state
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator)
+    sigma = _noise_sigma(estimator)
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
+    for name, value in (("alpha", alpha), ("learning_rate", learning_rate)):
+        if not (isinstance(value, numbers.Real) and np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive number; got {value!r}")
+    image = np.asarray(image, dtype=np.float64)
+    if not np.isfinite(image).all():
+        raise ValueError("the image has NaN or infinite pixels; adapt_to_image takes a noisy "
+                         "image with every pixel given")
+    channels, ph, pw = patch_shape(estimator)
+    patches = np.concatenate([image_patches(plane, (ph, pw), stride=1)
+                              for plane in _per_estimator_channels(image, channels)])
+    adapted = copy.deepcopy(estimator)
+    # The pairs carry the noise; a DenoisingAutoencoder's own noise (used
+    # when corruption is None) would be added on top of it.
+    own_noise = {"noise_level": 0.0} if "noise_level" in adapted.get_params() else {}
+    adapted.set_params(corruption=None, learning_rate_init=float(learning_rate), **own_noise)
+    rng = check_random_state(random_state)
+    for _ in range(int(epochs)):
+        z = sigma * rng.standard_normal(patches.shape)
+        adapted.partial_fit(patches + alpha * z, patches - z / alpha)
+    # The copy's parameters back to the estimator's, so that a refit of it
+    # trains as the estimator was trained.
+    adapted.set_params(corruption=estimator.corruption,
+                       learning_rate_init=estimator.learning_rate_init,
+                       **{k: estimator.get_params()[k] for k in own_noise})
+    return adapted
+
+
+def _noise_sigma(estimator):
+    """The ``sigma`` of an estimator trained on ``GaussianNoise`` alone, else an error."""
+    from .corruptions import GaussianNoise, as_corruptions
+
+    corruption = estimator.get_params().get("corruption")
+    steps = as_corruptions(corruption)
+    if len(steps) != 1 or not isinstance(steps[0], GaussianNoise) or steps[0].sigma <= 0:
+        raise ValueError(
+            "adapt_to_image needs an estimator trained with corruption=GaussianNoise(sigma) "
+            "alone, the noise the image has (recorrupted pairs are exact for additive "
+            f"Gaussian noise only); this one has corruption={corruption!r}")
+    return float(steps[0].sigma)
 
 
 def _symmetries(square):
@@ -632,7 +745,9 @@ def make_restorer(corruption=None, *, image_shape=(8, 8), random_state=None, **p
     Autoencoder
         Unfitted; fit it on clean rows (patches of photos from
         :func:`image_patches`, or whole small images), then restore with
-        :func:`restore_image` or ``inverse_transform(transform(X))``.
+        :func:`restore_image` or ``inverse_transform(transform(X))``. To
+        denoise a photo, adapt the fitted model to it first
+        (:func:`adapt_to_image`).
 
     Examples
     --------

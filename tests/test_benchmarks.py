@@ -122,3 +122,28 @@ def test_outliers_with_missing_cells_writes_one_table_per_share_and_a_summary():
     assert "20%" in summary and "0%" in summary
     assert (out / "outliers_adbench_missing20.md").exists()
     assert "--missing 0.2" in (out / "outliers_adbench_missing20.md").read_text()
+
+
+@needs_data
+def test_restoration_candidates_run_beside_the_default(capsys):
+    """Every --candidate of the restoration benchmark runs, one row per test set, named apart.
+
+    Only the default's path runs in the plain --quick test above; the
+    candidates (other models, or the default's model restored differently)
+    have code paths of their own.
+    """
+    restoration = importlib.import_module("benchmarks.restoration")
+    names = sorted(restoration.CANDIDATES)
+    table = restoration.main(["--quick", "--task", "denoise", "--name", "restoration_candidates",
+                              "--candidate", *names])
+    counts = table.groupby("method").size()
+    wanted = ["sklearn_ae", *(restoration.CANDIDATES[n][0] for n in names)]
+    assert set(wanted) <= set(counts.index)
+    assert (counts[wanted] == counts["sklearn_ae"]).all()
+    ours = table[table["method"].isin(wanted)]
+    assert ours["psnr"].between(5, 60).all() and (ours["seconds"] > 0).all()
+    # The self-ensemble restores with the default's fitted model (no second
+    # fit), so its seconds include the same training time plus 8 restorings.
+    seconds = ours.groupby("method")["seconds"].sum()
+    assert seconds["self_ensemble"] > seconds["sklearn_ae"]
+    assert "candidate" in capsys.readouterr().out
