@@ -260,21 +260,19 @@ def adapt_to_image(estimator, image, *, epochs=10, alpha=0.35, learning_rate=1e-
     channels, ph, pw = patch_shape(estimator)
     patches = np.concatenate([image_patches(plane, (ph, pw), stride=1)
                               for plane in _per_estimator_channels(image, channels)])
-    adapted = copy.deepcopy(estimator)
+    params = estimator.get_params()
     # The pairs carry the noise; a DenoisingAutoencoder's own noise (used
     # when corruption is None) would be added on top of it.
-    own_noise = {"noise_level": 0.0} if "noise_level" in adapted.get_params() else {}
-    adapted.set_params(corruption=None, learning_rate_init=float(learning_rate), **own_noise)
+    changes = {"corruption": None, "learning_rate_init": float(learning_rate),
+               **({"noise_level": 0.0} if "noise_level" in params else {})}
+    adapted = copy.deepcopy(estimator).set_params(**changes)
     rng = check_random_state(random_state)
-    for _ in range(int(epochs)):
+    for _ in range(epochs):
         z = sigma * rng.standard_normal(patches.shape)
         adapted.partial_fit(patches + alpha * z, patches - z / alpha)
     # The copy's parameters back to the estimator's, so that a refit of it
     # trains as the estimator was trained.
-    adapted.set_params(corruption=estimator.corruption,
-                       learning_rate_init=estimator.learning_rate_init,
-                       **{k: estimator.get_params()[k] for k in own_noise})
-    return adapted
+    return adapted.set_params(**{name: params[name] for name in changes})
 
 
 def _noise_sigma(estimator):
