@@ -187,15 +187,20 @@ def _test_images(kind, images, quick):
     return images if kind == "photo" else images[: (QUICK_IMAGES if quick else 200)]
 
 
+# The tasks whose photos the default adapts to (the degradation leaves enough
+# of the photo to learn from: noise, missing pixels).
+ADAPTED_TASKS = ("denoise", "inpaint")
+
+
 def _restore(model, task, kind, degraded, how="default"):
     """Restored images; ``how``: the default, "plain" (never adapted) or "self_ensemble".
 
-    The library's documented default for denoising a photo first adapts the
-    model to the noisy photo (:func:`adapt_to_image`); small images of a
-    collection are restored by the model as trained.
+    The library's documented default for denoising or inpainting a photo
+    first adapts the model to the degraded photo (:func:`adapt_to_image`);
+    small images of a collection are restored by the model as trained.
     """
     if kind == "photo":
-        if how == "default" and task == "denoise":
+        if how == "default" and task in ADAPTED_TASKS:
             model = adapt_to_image(model, degraded, random_state=0)
         return restore_image(model, degraded, self_ensemble=how == "self_ensemble")
     return np.stack([restore_image(model, d, self_ensemble=how == "self_ensemble")

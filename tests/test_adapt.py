@@ -1,4 +1,4 @@
-"""Fine-tuning a denoiser on the noisy image it restores (adapt_to_image)."""
+"""Fine-tuning a restorer on the degraded image it restores (adapt_to_image)."""
 
 import numpy as np
 import pytest
@@ -83,9 +83,9 @@ def test_a_denoising_autoencoder_adapts_without_its_own_noise():
     assert np.isfinite(restore_image(adapted, noisy)).all()
 
 
-@pytest.mark.parametrize("corruption", [None, Masking(0.5),
-                                        [GaussianNoise(0.1), GaussianNoise(0.1)]])
-def test_a_model_not_trained_on_gaussian_noise_alone_is_refused(corruption):
+@pytest.mark.parametrize("corruption", [None, [GaussianNoise(0.1), GaussianNoise(0.1)],
+                                        [Masking(0.5), GaussianNoise(0.1)]])
+def test_a_model_not_trained_on_gaussian_noise_or_masking_alone_is_refused(corruption):
     model = Autoencoder(n_components=4, hidden_layer_sizes=(8,), corruption=corruption,
                         max_iter=1, random_state=0).fit(_training_rows()[:200])
     with pytest.raises(ValueError, match=r"corruption=GaussianNoise\(sigma\) alone"):
@@ -110,3 +110,49 @@ def test_an_unfitted_model_is_refused():
 
     with pytest.raises(NotFittedError):
         adapt_to_image(Autoencoder(corruption=GaussianNoise(SIGMA)), np.zeros((8, 8)))
+
+
+def _with_gaps(image, share=0.5, seed=2):
+    gaps = np.random.RandomState(seed).rand(*image.shape) < share
+    return np.where(gaps, np.nan, image)
+
+
+@pytest.fixture(scope="module")
+def inpainter():
+    return Autoencoder(n_components=16, hidden_layer_sizes=(64,), corruption=Masking(0.5),
+                       max_iter=40, batch_size=64, learning_rate_init=3e-3,
+                       random_state=0).fit(_training_rows())
+
+
+def test_an_inpainting_model_adapts_to_the_pixels_an_image_has(inpainter):
+    # Stripes two pixels wide: no smooth training patch has them.
+    clean = (np.arange(32)[None, :] // 2 % 2) * np.ones((32, 1))
+    holed = _with_gaps(clean)
+    before = restore_image(inpainter, holed)
+    adapted = adapt_to_image(inpainter, holed, learning_rate=3e-3)
+    after = restore_image(adapted, holed)
+    # The given pixels come back as they were; only the missing ones change.
+    given = ~np.isnan(holed)
+    np.testing.assert_array_equal(after[given], clean[given])
+    # Measured: 10.0 dB before, 26.2 after (the smooth model fills each gap
+    # with its neighbours' mean); no clean pixel was used to adapt.
+    assert _psnr(clean, after) > _psnr(clean, before) + 6
+    np.testing.assert_array_equal(restore_image(inpainter, holed), before)
+    assert adapted.get_params() == inpainter.get_params()
+
+
+def test_a_patch_inside_a_hole_is_left_out_of_the_adaptation(inpainter):
+    holed = _with_gaps(_blocks(24, 3), share=0.3)
+    holed[2:14, 2:14] = np.nan
+    restored = restore_image(adapt_to_image(inpainter, holed, epochs=1), holed)
+    assert np.isfinite(restored).all()
+
+
+@pytest.mark.parametrize("model, image, message", [
+    ("inpainter", np.zeros((8, 8)), "no missing pixels"),
+    ("denoiser", _with_gaps(np.zeros((8, 8))), "NaN or infinite"),
+    ("inpainter", np.full((8, 8), np.inf), "NaN or infinite"),
+])
+def test_an_image_the_model_cannot_learn_from_is_named(request, model, image, message):
+    with pytest.raises(ValueError, match=message):
+        adapt_to_image(request.getfixturevalue(model), image)
