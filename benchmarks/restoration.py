@@ -41,8 +41,9 @@ restoring for the models, restoring for the others.
 
 CSV columns: task, data, method, psnr, ssim, bpp, seconds; ``sklearn_ae`` is
 :func:`sklearn_ae.images.make_restorer`'s model for the task, used as the
-library documents: a photo to denoise is restored by the model first adapted
-to it (:func:`sklearn_ae.images.adapt_to_image`, its seconds counted).
+library documents: a photo to denoise or to inpaint is restored by the model
+first adapted to it (:func:`sklearn_ae.images.adapt_to_image`, its seconds
+counted).
 ``--candidate no-adapt`` adds the same fitted model without the adaptation
 (row ``no_adapt``). ``--candidate
 conv-map`` adds a row ``conv_map`` per image: ``ConvolutionalAutoencoder(
