@@ -310,14 +310,15 @@ def _adaptation_patches(estimator, image, sigma):
     if np.isinf(image).any() or (sigma is not None and missing.any()):
         raise ValueError("the image has NaN or infinite pixels; a noise model adapts to a "
                          "noisy image with every pixel given")
-    if sigma is None and not missing.any():
-        raise ValueError("the image has no missing pixels (NaN); a masking model adapts to "
-                         "an image with gaps, learning to fill them from the pixels it has")
+    if sigma is None and (missing.all() or not missing.any()):
+        raise ValueError("a masking model adapts to an image with some pixels missing (NaN) "
+                         "and some given, learning to fill the one from the other; this one "
+                         f"has {'none' if missing.all() else 'all'} of its pixels given")
     channels, ph, pw = patch_shape(estimator)
-    patches = np.concatenate([image_patches(plane, (ph, pw), stride=1).astype(np.float32)
-                              for plane in _per_estimator_channels(image, channels)])
-    # A patch inside a hole has nothing to learn from.
-    return patches if sigma is not None else patches[~np.isnan(patches).all(axis=1)]
+    # A patch inside a hole stays: it adds nothing to the loss, as a row
+    # with no given value.
+    return np.concatenate([image_patches(plane, (ph, pw), stride=1).astype(np.float32)
+                           for plane in _per_estimator_channels(image, channels)])
 
 
 def _symmetries(square):

@@ -141,7 +141,7 @@ def test_an_inpainting_model_adapts_to_the_pixels_an_image_has(inpainter):
     assert adapted.get_params() == inpainter.get_params()
 
 
-def test_a_patch_inside_a_hole_is_left_out_of_the_adaptation(inpainter):
+def test_an_image_with_a_hole_wider_than_a_patch_adapts(inpainter):
     holed = _with_gaps(_blocks(24, 3), share=0.3)
     holed[2:14, 2:14] = np.nan
     restored = restore_image(adapt_to_image(inpainter, holed, epochs=1), holed)
@@ -149,7 +149,8 @@ def test_a_patch_inside_a_hole_is_left_out_of_the_adaptation(inpainter):
 
 
 @pytest.mark.parametrize("model, image, message", [
-    ("inpainter", np.zeros((8, 8)), "no missing pixels"),
+    ("inpainter", np.zeros((8, 8)), "has all of its pixels given"),
+    ("inpainter", np.full((8, 8), np.nan), "has none of its pixels given"),
     ("denoiser", _with_gaps(np.zeros((8, 8))), "NaN or infinite"),
     ("inpainter", np.full((8, 8), np.inf), "NaN or infinite"),
 ])
