@@ -580,9 +580,9 @@ class BaseAutoencoder(
             optimizers = self._make_optimizers(module, settings.batch_size)
             if warm:
                 restore_moments(optimizers, getattr(self, "_optimizer_state", []))
-            step, per_row = loop_functions(  # _hidden_share: set by images.adapt_to_image
-                self._train_step, self._validation_loss, module, optimizers,
-                getattr(self, "_hidden_share", None) or self._missing_share, self._train_generator)
+            step, per_row = loop_functions(self._train_step, self._validation_loss, module,
+                                           optimizers, self._missing_share,
+                                           self._train_generator)
             validation_loss = None if X_val is None else validation_loss_fn(
                 per_row, module, X_val, y_val,
                 chunk_rows(self._widest_layer(X_val.shape[1], module)))

@@ -22,6 +22,9 @@ estimator. Rows without gaps never come here: their path is unchanged.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -41,6 +44,7 @@ __all__ = [
     "observed_of",
     "observed_parts",
     "observed_row_means",
+    "hiding_share",
     "training_drop",
 ]
 
@@ -240,6 +244,26 @@ def training_drop(missing_share):
     return float(min(_MAX_DROP, max(_MIN_DROP, missing_share)))
 
 
+# Set by hiding_share: the share training_drop's place takes within it.
+_HIDING_SHARE = ContextVar("hiding_share", default=None)
+
+
+@contextmanager
+def hiding_share(share):
+    """Within it, training on rows with gaps hides ``share`` of the given entries.
+
+    In place of :func:`training_drop`'s share, for a fit whose gaps are not
+    what it will meet at prediction: a model adapted to a holed image
+    (:func:`sklearn_ae.images.adapt_to_image`) trained with half its pixels
+    hidden, and hiding half of the half given would leave it a quarter.
+    """
+    token = _HIDING_SHARE.set(float(share))
+    try:
+        yield
+    finally:
+        _HIDING_SHARE.reset(token)
+
+
 def gap_step(train_step, module, drop, generator):
     """``train_step(module, X, y)`` on batches with gaps, as ``step(X, y)`` for the loop.
 
@@ -280,7 +304,8 @@ def loop_functions(train_step, per_row_loss, module, optimizers, missing, genera
 
     if not missing:
         return (lambda X, y: step(module, X, y)), per_row_loss
-    return (gap_step(step, module, training_drop(missing), generator),
+    drop = _HIDING_SHARE.get()
+    return (gap_step(step, module, training_drop(missing) if drop is None else drop, generator),
             gap_per_row_loss(per_row_loss))
 
 

@@ -264,6 +264,8 @@ def adapt_to_image(estimator, image, *, epochs=10, alpha=0.35, hidden_share=0.2,
     from sklearn.utils import check_random_state
     from sklearn.utils.validation import check_is_fitted
 
+    from ._missing import hiding_share
+
     check_is_fitted(estimator)
     sigma = _adaptation_noise(estimator)
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
@@ -281,19 +283,17 @@ def adapt_to_image(estimator, image, *, epochs=10, alpha=0.35, hidden_share=0.2,
     changes = {"corruption": None, "learning_rate_init": float(learning_rate),
                **({"noise_level": 0.0} if "noise_level" in params else {})}
     adapted = copy.deepcopy(estimator).set_params(**changes)
-    if sigma is None:  # read by the training loop in place of the rows' share of gaps
-        adapted._hidden_share = float(hidden_share)
     rng = check_random_state(random_state)
     for _ in range(epochs):
         if sigma is None:
-            adapted.partial_fit(patches)
+            with hiding_share(hidden_share):
+                adapted.partial_fit(patches)
             continue
         # float32, as partial_fit takes them: half the memory of float64 pairs.
         z = (sigma * rng.standard_normal(patches.shape)).astype(np.float32)
         adapted.partial_fit(patches + np.float32(alpha) * z, patches - z / np.float32(alpha))
     # The copy's parameters back to the estimator's, so that a refit of it
     # trains as the estimator was trained.
-    vars(adapted).pop("_hidden_share", None)
     return adapted.set_params(**{name: params[name] for name in changes})
 
 
