@@ -44,6 +44,7 @@ __all__ = [
     "observed_of",
     "observed_parts",
     "observed_row_means",
+    "HIDING_BOUNDS",
     "hiding_share",
     "training_drop",
 ]
@@ -53,6 +54,8 @@ __all__ = [
 # will meet. See training_drop.
 _MIN_DROP = 0.1
 _MAX_DROP = 0.5
+# The same bounds for a share set by hiding_share.
+HIDING_BOUNDS = (_MIN_DROP, _MAX_DROP)
 
 # Rows per chunk when rows are scanned for gaps: bool copies stay a few MB.
 _SCAN_VALUES = 1 << 22
