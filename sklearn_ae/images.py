@@ -180,8 +180,14 @@ def restore_image(estimator, image, *, stride=None, keep_observed=None, self_ens
     return out
 
 
+# adapt_to_image's fine-tuning steps, by the degradation it learns from:
+# chosen on camera (half A), confirmed on the six half-B photos
+# (docs/benchmarks.md, the restoration_adapt_* pages).
+_ADAPT_LEARNING_RATE = {"noise": 1e-4, "masking": 3e-4}
+
+
 def adapt_to_image(estimator, image, *, epochs=10, alpha=0.35, hidden_share=0.2,
-                   learning_rate=1e-4, random_state=None):
+                   learning_rate="auto", random_state=None):
     """A copy of a restorer fine-tuned on the degraded image it is to restore.
 
     A model trained on other images knows their patches, not this image's
@@ -209,8 +215,8 @@ def adapt_to_image(estimator, image, *, epochs=10, alpha=0.35, hidden_share=0.2,
     results in the benchmarks page): denoising (Gaussian noise 25/255),
     chosen on camera (+0.22 dB there) and confirmed on six other photos
     (+0.21 to +2.73 dB); inpainting (half the pixels missing), the same
-    settings and ``hidden_share`` chosen on camera (+0.50 dB there), +0.44
-    to +1.54 dB on the six others. It costs about ``epochs`` passes of
+    settings but ``hidden_share`` and the learning rate chosen on camera
+    (+0.67 dB there), +0.57 to +2.15 dB on the six others. It costs about ``epochs`` passes of
     training over the image's patches: about 3 to 4 minutes for a 512x512
     photo on two CPU cores.
 
@@ -232,9 +238,11 @@ def adapt_to_image(estimator, image, *, epochs=10, alpha=0.35, hidden_share=0.2,
         Missing pixels: share of the given pixels hidden in each step, from
         0.1 to 0.5. Small keeps the inputs near the trained share of gaps
         (half the pixels hidden at 0.5 would leave a quarter of them seen).
-    learning_rate : float, default=1e-4
-        The copy's ``learning_rate_init`` while adapting: a tenth of the
-        training default, a fine-tuning step.
+    learning_rate : float or "auto", default="auto"
+        The copy's ``learning_rate_init`` while adapting, a fine-tuning
+        step. "auto": 1e-4 for a noise model (a tenth of the training
+        default), 3e-4 for a masking model (each chosen on camera: 3e-4
+        lost 0.20 dB there denoising, and gained 0.18 dB inpainting).
     random_state : int, RandomState instance or None, default=None
         Seeds the Gaussian noise drawn (the copy's own ``random_state``
         orders the patches and draws the pixels hidden).
@@ -270,9 +278,12 @@ def adapt_to_image(estimator, image, *, epochs=10, alpha=0.35, hidden_share=0.2,
     sigma = _adaptation_noise(estimator)
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
+    if isinstance(learning_rate, str) and learning_rate == "auto":
+        learning_rate = _ADAPT_LEARNING_RATE["noise" if sigma is not None else "masking"]
     for name, value in (("alpha", alpha), ("learning_rate", learning_rate)):
         if not (isinstance(value, numbers.Real) and np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive number; got {value!r}")
+            hint = " or 'auto'" if name == "learning_rate" else ""
+            raise ValueError(f"{name} must be a positive number{hint}; got {value!r}")
     # The bounds of the library's training on gaps (_missing.training_drop).
     low, high = HIDING_BOUNDS
     if not (isinstance(hidden_share, numbers.Real) and low <= hidden_share <= high):

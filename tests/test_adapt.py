@@ -96,7 +96,8 @@ def test_a_model_not_trained_on_gaussian_noise_or_masking_alone_is_refused(corru
     (dict(epochs=0), "epochs must be a positive integer"),
     (dict(epochs=2.5), "epochs must be a positive integer"),
     (dict(alpha=-1.0), "alpha must be a positive number"),
-    (dict(learning_rate=float("nan")), "learning_rate must be a positive number"),
+    (dict(learning_rate=float("nan")), "learning_rate must be a positive number or .auto."),
+    (dict(learning_rate="fast"), "learning_rate must be a positive number or .auto."),
     (dict(hidden_share=0.6), "hidden_share must be a number from 0.1 to 0.5"),
     (dict(hidden_share=None), "hidden_share must be a number from 0.1 to 0.5"),
     (dict(image=np.full((8, 8), np.nan)), "NaN or infinite"),
@@ -171,3 +172,21 @@ def test_the_hidden_share_sets_the_inpainting_adaptation_and_nothing_else(inpain
     low, high = (restore_image(adapt_to_image(denoiser, noisy, epochs=1, hidden_share=share,
                                               random_state=0), noisy) for share in (0.1, 0.5))
     np.testing.assert_array_equal(low, high)
+
+
+def test_the_automatic_learning_rate_depends_on_what_the_model_learns_from(inpainter, denoiser):
+    holed = _with_gaps((np.arange(16)[None, :] // 2 % 2) * np.ones((16, 1)))
+    noisy = _noisy(_blocks(16, 4))
+
+    def restored(model, image, rate):
+        return restore_image(adapt_to_image(model, image, epochs=1, learning_rate=rate,
+                                            random_state=0), image)
+
+    # A masking model fine-tunes at 3e-4, a noise model at 1e-4: the same
+    # outputs as those rates given, and not the other's.
+    auto = restored(inpainter, holed, "auto")
+    np.testing.assert_array_equal(auto, restored(inpainter, holed, 3e-4))
+    assert not np.array_equal(auto, restored(inpainter, holed, 1e-4))
+    auto = restored(denoiser, noisy, "auto")
+    np.testing.assert_array_equal(auto, restored(denoiser, noisy, 1e-4))
+    assert not np.array_equal(auto, restored(denoiser, noisy, 3e-4))
