@@ -216,9 +216,9 @@ def adapt_to_image(estimator, image, *, epochs=10, alpha=0.35, hidden_share=0.2,
     chosen on camera (+0.22 dB there) and confirmed on six other photos
     (+0.21 to +2.73 dB); inpainting (half the pixels missing), the same
     settings but ``hidden_share`` and the learning rate chosen on camera
-    (+0.67 dB there), +0.57 to +2.15 dB on the six others. It costs about ``epochs`` passes of
-    training over the image's patches: about 3 to 4 minutes for a 512x512
-    photo on two CPU cores.
+    (+0.67 dB there), +0.57 to +2.15 dB on the six others. It costs about
+    ``epochs`` passes of training over the image's patches: about 3 to 4
+    minutes for a 512x512 photo on two CPU cores.
 
     Parameters
     ----------
