@@ -23,6 +23,7 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
 def _instances():
     from sklearn_ae import (Autoencoder, AutoencoderImputer, ConvolutionalAutoencoder,
                             DenoisingAutoencoder, OutlierAutoencoder)
+    from sklearn_ae.images import PatchDCT
 
     # Plus the default widths ("auto"), where a fit may end with PCA's linear
     # autoencoder: that path must keep the contract too; the imputer; and
@@ -33,7 +34,8 @@ def _instances():
         OutlierAutoencoder(n_members=3, **FAST_PARAMS),
         ConvolutionalAutoencoder(code="map", channels=(4,), max_iter=5, random_state=0),
         AutoencoderImputer(DenoisingAutoencoder(noise="masking", **FAST_PARAMS),
-                           random_state=0)]
+                           random_state=0),
+        PatchDCT()]
 
 
 def _expected_failed_checks(estimator):
