@@ -9,10 +9,11 @@ Two ways to quantise a fitted estimator's codes:
   it changes in the decoded row (the decoder's sensitivity to it, measured
   here by finite differences), all are rounded at one common ``step`` with
   a dead zone, and each row's components are written in order of their
-  power, up to its last non-zero one. Fits a complete code of patches
-  (PCA's, whose components are orthonormal and ordered), where most
-  components of most patches are zero: it is JPEG's scheme with a learnt
-  transform and LZMA in place of Huffman tables.
+  power, up to its last non-zero one. Fits a complete code of patches whose
+  components are orthonormal and ordered (the DCT's, ``PatchDCT``, or PCA's
+  with every component), where most components of most patches round to
+  zero: JPEG's scheme with one step for every coefficient, a dead zone,
+  decoding places and LZMA in place of quantisation and Huffman tables.
 
 Either is followed, on request, by a residual: what the decoded codes miss,
 rounded to ``residual_step``. Plain functions on arrays and bytes; the
