@@ -20,9 +20,9 @@ from . import _compression
 from ._dct import PatchDCT
 
 __all__ = [
-    "PatchDCT", "adapt_to_image", "compress_image", "compress_rows", "decompress_image", "decompress_rows",
-    "image_patches", "make_restorer", "merge_patches", "patch_shape", "psnr", "restore_image",
-    "ssim",
+    "PatchDCT", "adapt_to_image", "compress_image", "compress_rows", "decompress_image",
+    "decompress_rows", "image_patches", "make_restorer", "merge_patches", "patch_shape", "psnr",
+    "restore_image", "ssim",
 ]
 
 # Rows of patches restored at once: bounds the memory of a large image.
@@ -415,7 +415,6 @@ def patch_shape(estimator):
     return (1, side, side)
 
 
-
 # -- compression ---------------------------------------------------------------
 
 def compress_rows(estimator, X, bits=None, residual_step=None, *, step=None):
@@ -546,9 +545,10 @@ def compress_image(estimator, image, bits=None, residual_step=None, *, step=None
         coding only). The image's decoding is restored here as it will be
         there, and one byte says whether that came closer to the image than
         the plain decoding (both clipped to the image's range):
-        :func:`decompress_image` restores only if it did. A restorer trained at coarse steps lowers the quality of fine
-        ones, and of images already decoded well (smooth ones); this is
-        what keeps it to where it helps.
+        :func:`decompress_image` restores only if it did. A restorer
+        trained at coarse steps lowers the quality of fine ones, and of
+        images already decoded well (smooth ones); this keeps it where it
+        helps.
 
     Returns
     -------
