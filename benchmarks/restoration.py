@@ -79,6 +79,7 @@ from sklearn_ae.images import (
     PatchDCT,
     adapt_to_image,
     compress_image,
+    compression_pairs,
     decompress_image,
     image_patches,
     make_restorer,
@@ -505,20 +506,15 @@ def _run_compress_photos(train, test, quick, seed):
 
 def _compression_restorer(coder, train, quick, seed):
     """The default model trained on pairs: training photos decoded at the restored steps."""
-    rng = np.random.RandomState(seed)
-    degraded, clean = [], []
-    for _, _, images in train:
-        for image in images:
-            for step in RESTORER_STEPS:
-                decoded = decompress_image(coder, compress_image(coder, image, step=step))
-                degraded.append(image_patches(decoded, PATCH, stride=2))
-                clean.append(image_patches(image, PATCH, stride=2))
-    keep = rng.permutation(sum(map(len, clean)))[:QUICK_PATCHES if quick else MAX_PATCHES]
+    X, y = compression_pairs(coder, [im for _, _, images in train for im in images],
+                             RESTORER_STEPS, stride=2,
+                             max_patches=QUICK_PATCHES if quick else MAX_PATCHES,
+                             random_state=seed)
     restorer = make_restorer(None, image_shape=(PATCH, PATCH), random_state=seed,
                              max_iter=5 if quick else "auto")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return restorer.fit(np.concatenate(degraded)[keep], np.concatenate(clean)[keep])
+        return restorer.fit(X, y)
 
 
 def _coded(method, coder, level, test, quick, fit_seconds, label):

@@ -18,11 +18,12 @@ import numpy as np
 
 from . import _compression
 from ._dct import PatchDCT
+from ._pairs import compression_pairs
 
 __all__ = [
-    "PatchDCT", "adapt_to_image", "compress_image", "compress_rows", "decompress_image",
-    "decompress_rows", "image_patches", "make_restorer", "merge_patches", "patch_shape", "psnr",
-    "restore_image", "ssim",
+    "PatchDCT", "adapt_to_image", "compress_image", "compress_rows", "compression_pairs",
+    "decompress_image", "decompress_rows", "image_patches", "make_restorer", "merge_patches",
+    "patch_shape", "psnr", "restore_image", "ssim",
 ]
 
 # Rows of patches restored at once: bounds the memory of a large image.

@@ -9,6 +9,7 @@ from sklearn_ae.images import (
     PatchDCT,
     compress_image,
     compress_rows,
+    compression_pairs,
     decompress_image,
     decompress_rows,
     image_patches,
@@ -112,6 +113,58 @@ def test_a_restorer_lifts_a_coarse_decoding_and_keeps_it_in_the_cells(pca):
     shift = (pca.transform(image_patches(restored, 8, stride=8))
              - pca.transform(image_patches(plain, 8, stride=8)))
     assert np.abs(shift).max() < step + 1e-4 and np.abs(shift).max() > 0.1 * step
+
+
+def test_compression_pairs_hold_each_patch_as_decoded_and_as_it_was(pca):
+    photos = [_photo(s, size=40) for s in (7, 8)]
+    X, y = compression_pairs(pca, photos, steps=(0.4, 0.1), stride=8, max_patches=None,
+                             random_state=0)
+    # 2 photos x 2 steps x 25 patches, every one kept.
+    assert X.shape == y.shape == (100, 64)
+    every_clean = np.concatenate([image_patches(p, 8, stride=8) for p in photos])
+    decoded = [image_patches(decompress_image(pca, compress_image(pca, p, step=s)), 8, stride=8)
+               for p in photos for s in (0.4, 0.1)]
+    for row_x, row_y in zip(X, y):
+        # The pair is one place of one photo: its clean patch is that
+        # photo's, its decoded one the same place after coding.
+        place = np.flatnonzero((every_clean == row_y).all(axis=1))
+        assert len(place) == 1
+        photo, at = divmod(place[0], 25)
+        assert any(np.array_equal(row_x, decoded[2 * photo + k][at]) for k in (0, 1))
+    # Coarser steps lose more: the pairs differ, and by less at the fine step.
+    assert np.abs(X - y).mean() > 0.005
+    X_fine, y_fine = compression_pairs(pca, photos, steps=(0.1,), stride=8, random_state=0)
+    X_coarse, y_coarse = compression_pairs(pca, photos, steps=(0.4,), stride=8, random_state=0)
+    assert np.abs(X_fine - y_fine).mean() < np.abs(X_coarse - y_coarse).mean()
+
+
+def test_compression_pairs_draw_at_most_max_patches_reproducibly(pca):
+    photos = [_photo(7), _photo(8, size=48)]
+    X, y = compression_pairs(pca, photos, max_patches=50, random_state=3)
+    again = compression_pairs(pca, photos, max_patches=50, random_state=3)
+    other = compression_pairs(pca, photos, max_patches=50, random_state=4)
+    assert X.shape == (50, 64)
+    np.testing.assert_array_equal(X, again[0])
+    np.testing.assert_array_equal(y, again[1])
+    assert not np.array_equal(y, other[1])
+    # A grey coder takes a colour photo plane by plane: three planes' pairs.
+    colour = np.stack([_photo(s, size=24) for s in (1, 2, 3)], axis=2)
+    X_colour, _ = compression_pairs(pca, [colour], steps=(0.3,), stride=8, max_patches=None)
+    assert X_colour.shape == (3 * 9, 64)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(steps=()), "at least one step"),
+    (dict(steps=(0.2, -1)), "steps must be positive numbers"),
+    (dict(steps=("coarse",)), "steps must be positive numbers"),
+    (dict(max_patches=0), "max_patches must be a positive integer"),
+    (dict(max_patches=2.5), "max_patches must be a positive integer"),
+])
+def test_compression_pairs_refuse_wrong_parameters_by_name(pca, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        compression_pairs(pca, [_photo(0)], **kwargs)
+    with pytest.raises(ValueError, match="images is empty"):
+        compression_pairs(pca, [])
 
 
 @pytest.mark.parametrize("kwargs, message", [
