@@ -34,7 +34,7 @@ def _planes(image, channels):
 
 def compression_pairs(coder, images, steps=COARSE_STEPS, *, stride=2, max_patches=100_000,
                       random_state=None):
-    """Patches of images as compressed and decoded, beside the same patches clean.
+    """Pair patches of images as compressed and decoded with the same patches clean.
 
     The pairs a restorer for :func:`compress_image` learns from: each image
     is compressed at each of ``steps`` (transform coding) and decoded

@@ -114,7 +114,8 @@ def _add_patches(total, count, corners, patches, ph, pw):
         count[:, y:y + ph, x:x + pw] += 1
 
 
-def restore_image(estimator, image, *, stride=None, keep_observed=None, self_ensemble=False):
+def restore_image(estimator, image, *, stride=None, keep_observed=None, self_ensemble=False,
+                  residual=False):
     """Restore an image of any size with an estimator trained on patches.
 
     Each overlapping patch of the estimator's input size goes through
@@ -146,6 +147,11 @@ def restore_image(estimator, image, *, stride=None, keep_observed=None, self_ens
         as long; measured on denoising (Gaussian noise 25/255, the default
         model): +0.08 dB on camera, +0.06 to +0.18 dB on coins, moon and
         horse (the ``restoration_self_ensemble`` results, docs, Benchmarks).
+    residual : bool, default=False
+        The estimator was trained on pairs to return what the degradation
+        took away, ``fit(X_degraded, X_clean - X_degraded)`` (residual
+        learning, as VDSR, Kim et al., 2016): the restoration is the image
+        plus the averaged patches. Not for images with missing pixels.
 
     Returns
     -------
@@ -169,14 +175,20 @@ def restore_image(estimator, image, *, stride=None, keep_observed=None, self_ens
     colour = image.ndim == 3
     if colour and channels == 1 and image.shape[2] != 1:
         return np.stack([restore_image(estimator, image[:, :, c], stride=stride,
-                                       keep_observed=keep_observed, self_ensemble=self_ensemble)
+                                       keep_observed=keep_observed, self_ensemble=self_ensemble,
+                                       residual=residual)
                          for c in range(image.shape[2])], axis=2)
     if (image.shape[2] if colour else 1) != channels:
         raise ValueError(f"the estimator takes patches of {channels} channels; the image "
                          f"has {image.shape[2] if colour else 1}")
+    missing = np.isnan(image)
+    if residual and missing.any():
+        raise ValueError("residual=True adds the restored residual to the image, which has "
+                         "missing pixels (NaN); restore it with residual=False")
     out = _channels_last(_restored_planes(estimator, _channels_first(image), ph, pw, stride,
                                           self_ensemble), colour)
-    missing = np.isnan(image)
+    if residual:
+        return image + out
     if keep_observed or (keep_observed is None and missing.any()):
         out = np.where(missing, out, image)
     return out
