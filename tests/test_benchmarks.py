@@ -153,18 +153,25 @@ def test_restoration_candidates_run_beside_the_default(capsys):
     assert "candidate" in capsys.readouterr().out
 
 
-def test_restoration_compresses_photos_with_the_dct_and_the_checked_restorer(tmp_path):
-    """The photo path of --task compress: PatchDCT, with and without the restorer, PCA, JPEG."""
+def _train_and_test_png(folder, photo):
+    """Paths of two grey PNG photos: ``photo`` to train on, and it turned to test on."""
     import numpy as np
     from PIL import Image
 
-    restoration = importlib.import_module("benchmarks.restoration")
-    yy, xx = np.mgrid[0:72, 0:80] / 72
-    photo = 0.5 + 0.3 * np.sin(7 * xx + 4 * yy) + 0.15 * (xx > 0.5)
     paths = []
     for name, image in (("train", photo), ("test", photo[::-1].T)):
-        paths.append(tmp_path / f"{name}.png")
+        paths.append(folder / f"{name}.png")
         Image.fromarray(np.uint8(np.clip(image, 0, 1) * 255)).save(paths[-1])
+    return paths
+
+
+def test_restoration_compresses_photos_with_the_dct_and_the_checked_restorer(tmp_path):
+    """The photo path of --task compress: PatchDCT, with and without the restorer, PCA, JPEG."""
+    import numpy as np
+
+    restoration = importlib.import_module("benchmarks.restoration")
+    yy, xx = np.mgrid[0:72, 0:80] / 72
+    paths = _train_and_test_png(tmp_path, 0.5 + 0.3 * np.sin(7 * xx + 4 * yy) + 0.15 * (xx > 0.5))
     table = restoration.main(["--quick", "--task", "compress", "--name", "restoration_photo_codes",
                               "--train", str(paths[0]), "--test", str(paths[1])])
     counts = table.groupby("method").size()
@@ -184,15 +191,11 @@ def test_restoration_compresses_photos_with_the_dct_and_the_checked_restorer(tmp
 def test_restoration_super_resolves_photos_with_the_residual_model(tmp_path):
     """On photos the default super-resolver is the residual candidate's model; digits keep the direct one."""
     import numpy as np
-    from PIL import Image
 
     restoration = importlib.import_module("benchmarks.restoration")
     yy, xx = np.mgrid[0:64, 0:72] / 64
     photo = 0.5 + 0.3 * np.sin(19 * xx + 11 * yy) + 0.15 * (xx > 0.5)
-    paths = []
-    for name, image in (("train", photo), ("test", photo[::-1].T)):
-        paths.append(tmp_path / f"{name}.png")
-        Image.fromarray(np.uint8(np.clip(image, 0, 1) * 255)).save(paths[-1])
+    paths = _train_and_test_png(tmp_path, photo)
     table = restoration.main(["--quick", "--task", "superres", "--name", "restoration_residual",
                               "--candidate", "residual", "direct",
                               "--train", str(paths[0]), "--test", str(paths[1])])
