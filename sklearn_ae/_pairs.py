@@ -24,14 +24,6 @@ def _checked_steps(steps):
     return steps
 
 
-def _planes(image, channels):
-    """The planes a coder of ``channels`` channels codes an image as."""
-    image = np.asarray(image, dtype=np.float64)
-    if image.ndim == 3 and channels == 1 and image.shape[2] != 1:
-        return [image[:, :, c] for c in range(image.shape[2])]
-    return [image]
-
-
 def compression_pairs(coder, images, steps=COARSE_STEPS, *, stride=2, max_patches=100_000,
                       random_state=None):
     """Pair patches of images as compressed and decoded with the same patches clean.
@@ -84,7 +76,8 @@ def compression_pairs(coder, images, steps=COARSE_STEPS, *, stride=2, max_patche
     >>> X.shape, y.shape
     ((100, 64), (100, 64))
     """
-    from .images import compress_image, decompress_image, image_patches, patch_shape
+    from .images import (_per_estimator_channels, compress_image, decompress_image,
+                         image_patches, patch_shape)
 
     steps = _checked_steps(steps)
     if max_patches is not None and not (isinstance(max_patches, numbers.Integral)
@@ -93,7 +86,7 @@ def compression_pairs(coder, images, steps=COARSE_STEPS, *, stride=2, max_patche
     channels, height, width = patch_shape(coder)
     decoded, clean = [], []
     for image in images:
-        for plane in _planes(image, channels):
+        for plane in _per_estimator_channels(np.asarray(image, dtype=np.float64), channels):
             patches = image_patches(plane, (height, width), stride)
             for step in steps:
                 back = decompress_image(coder, compress_image(coder, plane, step=step))
