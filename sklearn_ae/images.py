@@ -17,13 +17,14 @@ import numbers
 import numpy as np
 
 from . import _compression
+from ._adapt import adapt_to_image, sure_mse
 from ._dct import PatchDCT
 from ._pairs import compression_pairs
 
 __all__ = [
     "PatchDCT", "adapt_to_image", "compress_image", "compress_rows", "compression_pairs",
     "decompress_image", "decompress_rows", "image_patches", "make_restorer", "merge_patches",
-    "patch_shape", "psnr", "restore_image", "ssim",
+    "patch_shape", "psnr", "restore_image", "ssim", "sure_mse",
 ]
 
 # Rows of patches restored at once: bounds the memory of a large image.
@@ -192,170 +193,6 @@ def restore_image(estimator, image, *, stride=None, keep_observed=None, self_ens
     if keep_observed or (keep_observed is None and missing.any()):
         out = np.where(missing, out, image)
     return out
-
-
-# adapt_to_image's fine-tuning steps, by the degradation it learns from:
-# chosen on camera (half A), confirmed on the six half-B photos
-# (docs/benchmarks.md, the restoration_adapt_* pages).
-_ADAPT_LEARNING_RATE = {"noise": 1e-4, "masking": 3e-4}
-
-
-def adapt_to_image(estimator, image, *, epochs=10, alpha=0.35, hidden_share=0.2,
-                   learning_rate="auto", random_state=None):
-    """A copy of a restorer fine-tuned on the degraded image it is to restore.
-
-    A model trained on other images knows their patches, not this image's
-    own (a silhouette's hard edges, a page's letters). Without the clean
-    image, the copy is trained further on the degraded image's own patches
-    (stride 1), one :meth:`partial_fit` over them per epoch. Two
-    degradations leave enough of the image to learn from:
-
-    - Gaussian noise (a model trained with ``corruption=GaussianNoise(sigma)``):
-      recorrupted-to-recorrupted pairs (Pang et al., CVPR 2021). With ``y``
-      a noisy patch and ``z`` fresh noise of the model's ``sigma``, the
-      input ``y + alpha z`` and the target ``y - z / alpha`` carry
-      independent noise, so the expected loss is the error against the
-      clean patch plus a constant. ``alpha`` below 1 keeps the input's
-      noise near the trained level (``sigma * sqrt(1 + alpha ** 2)``).
-    - Missing pixels (a model trained with ``corruption=Masking(...)``, NaN
-      in the image): the patches are rows with gaps, which the estimators
-      train on as they do on any data with gaps. Each step hides
-      ``hidden_share`` of the pixels the image has and the network learns
-      to fill them from the rest; the loss counts the given pixels only (a
-      blind-spot target, as Noise2Self's).
-
-    Measured on scikit-image's photos (the default restorer of
-    :func:`make_restorer` on 8x8 patches; the ``restoration_adapt_*``
-    results in the benchmarks page): denoising (Gaussian noise 25/255),
-    chosen on camera (+0.22 dB there) and confirmed on six other photos
-    (+0.21 to +2.73 dB); inpainting (half the pixels missing), the same
-    settings but ``hidden_share`` and the learning rate chosen on camera
-    (+0.67 dB there), +0.57 to +2.15 dB on the six others. It costs about
-    ``epochs`` passes of training over the image's patches: about 3 to 4
-    minutes for a 512x512 photo on two CPU cores.
-
-    Parameters
-    ----------
-    estimator : fitted estimator
-        Trained with ``corruption=GaussianNoise(sigma)`` alone (the noise
-        the image has) or ``corruption=Masking(...)`` alone, on patches as
-        :func:`restore_image` takes them.
-    image : ndarray of shape (height, width) or (height, width, channels)
-        The degraded image, in the units the estimator was trained in: NaN
-        at the missing pixels for a masking model, none for a noise model.
-    epochs : int, default=10
-        Passes over the image's patches.
-    alpha : float, default=0.35
-        Gaussian noise: share of ``sigma`` added to the input (and its
-        inverse taken from the target).
-    hidden_share : float, default=0.2
-        Missing pixels: share of the given pixels hidden in each step, from
-        0.1 to 0.5. Small keeps the inputs near the trained share of gaps
-        (half the pixels hidden at 0.5 would leave a quarter of them seen).
-    learning_rate : float or "auto", default="auto"
-        The copy's ``learning_rate_init`` while adapting, a fine-tuning
-        step. "auto": 1e-4 for a noise model (a tenth of the training
-        default), 3e-4 for a masking model (each chosen on camera: 3e-4
-        lost 0.20 dB there denoising, and gained 0.18 dB inpainting).
-    random_state : int, RandomState instance or None, default=None
-        Seeds the Gaussian noise drawn (the copy's own ``random_state``
-        orders the patches and draws the pixels hidden).
-
-    Returns
-    -------
-    estimator
-        A fitted copy; the estimator given is not changed. Restore with
-        ``restore_image(adapted, image)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_ae import Autoencoder
-    >>> from sklearn_ae.corruptions import GaussianNoise
-    >>> from sklearn_ae.images import adapt_to_image, image_patches, restore_image
-    >>> photo = np.random.RandomState(0).rand(24, 24)
-    >>> ae = Autoencoder(n_components=16, corruption=GaussianNoise(0.1), max_iter=2,
-    ...                  random_state=0).fit(image_patches(photo, 4))
-    >>> noisy = photo + 0.1 * np.random.RandomState(1).randn(24, 24)
-    >>> adapted = adapt_to_image(ae, noisy, epochs=1, random_state=0)
-    >>> restore_image(adapted, noisy).shape
-    (24, 24)
-    """
-    import copy
-
-    from sklearn.utils import check_random_state
-    from sklearn.utils.validation import check_is_fitted
-
-    from ._missing import HIDING_BOUNDS, hiding_share
-
-    check_is_fitted(estimator)
-    sigma = _adaptation_noise(estimator)
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
-    if isinstance(learning_rate, str) and learning_rate == "auto":
-        learning_rate = _ADAPT_LEARNING_RATE["noise" if sigma is not None else "masking"]
-    for name, value in (("alpha", alpha), ("learning_rate", learning_rate)):
-        if not (isinstance(value, numbers.Real) and np.isfinite(value) and value > 0):
-            hint = " or 'auto'" if name == "learning_rate" else ""
-            raise ValueError(f"{name} must be a positive number{hint}; got {value!r}")
-    # The bounds of the library's training on gaps (_missing.training_drop).
-    low, high = HIDING_BOUNDS
-    if not (isinstance(hidden_share, numbers.Real) and low <= hidden_share <= high):
-        raise ValueError(f"hidden_share must be a number from {low} to {high}; "
-                         f"got {hidden_share!r}")
-    patches = _adaptation_patches(estimator, np.asarray(image, dtype=np.float64), sigma)
-    params = estimator.get_params()
-    # The pairs or the gaps carry the degradation; a DenoisingAutoencoder's
-    # own noise (used when corruption is None) would be added on top of it.
-    changes = {"corruption": None, "learning_rate_init": float(learning_rate),
-               **({"noise_level": 0.0} if "noise_level" in params else {})}
-    adapted = copy.deepcopy(estimator).set_params(**changes)
-    rng = check_random_state(random_state)
-    for _ in range(epochs):
-        if sigma is None:
-            with hiding_share(hidden_share):
-                adapted.partial_fit(patches)
-            continue
-        # float32, as partial_fit takes them: half the memory of float64 pairs.
-        z = (sigma * rng.standard_normal(patches.shape)).astype(np.float32)
-        adapted.partial_fit(patches + np.float32(alpha) * z, patches - z / np.float32(alpha))
-    # The copy's parameters back to the estimator's, so that a refit of it
-    # trains as the estimator was trained.
-    return adapted.set_params(**{name: params[name] for name in changes})
-
-
-def _adaptation_noise(estimator):
-    """The ``sigma`` of a model trained on ``GaussianNoise`` alone, None for ``Masking`` alone."""
-    from .corruptions import GaussianNoise, Masking, as_corruptions
-
-    corruption = estimator.get_params().get("corruption")
-    steps = as_corruptions(corruption)
-    if len(steps) == 1 and isinstance(steps[0], Masking) and steps[0].share > 0:
-        return None
-    if len(steps) != 1 or not isinstance(steps[0], GaussianNoise) or steps[0].sigma <= 0:
-        raise ValueError(
-            "adapt_to_image needs an estimator trained with corruption=GaussianNoise(sigma) "
-            "alone, the noise the image has (recorrupted pairs are exact for additive "
-            "Gaussian noise only), or with corruption=Masking(...) alone (missing pixels); "
-            f"this one has corruption={corruption!r}")
-    return float(steps[0].sigma)
-
-
-def _adaptation_patches(estimator, image, sigma):
-    """The image's stride-1 patches as float32 rows, the image checked for the model's kind."""
-    missing = np.isnan(image)
-    if np.isinf(image).any() or (sigma is not None and missing.any()):
-        raise ValueError("the image has NaN or infinite pixels; a noise model adapts to a "
-                         "noisy image with every pixel given")
-    if sigma is None and (missing.all() or not missing.any()):
-        raise ValueError("a masking model adapts to an image with some pixels missing (NaN) "
-                         "and some given, learning to fill the one from the other; this one "
-                         f"has {'none' if missing.all() else 'all'} of its pixels given")
-    channels, ph, pw = patch_shape(estimator)
-    # A patch inside a hole stays: it adds nothing to the loss, as a row
-    # with no given value.
-    return np.concatenate([image_patches(plane, (ph, pw), stride=1).astype(np.float32)
-                           for plane in _per_estimator_channels(image, channels)])
 
 
 def _symmetries(square):
