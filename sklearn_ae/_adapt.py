@@ -79,9 +79,8 @@ def sure_mse(denoiser, image, sigma, *, epsilon=1e-3, random_state=None):
     True
     """
     image = np.asarray(image, dtype=np.float64)
-    for name, value in (("sigma", sigma), ("epsilon", epsilon)):
-        if not (isinstance(value, numbers.Real) and np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive number; got {value!r}")
+    _check_positive("sigma", sigma)
+    _check_positive("epsilon", epsilon)
     if not np.isfinite(image).all():
         raise ValueError("the image has NaN or infinite pixels; SURE scores a noisy image "
                          "with every pixel given")
@@ -234,6 +233,12 @@ def _fresh(random_state):
     return check_random_state(random_state)
 
 
+def _check_positive(name, value, hint=""):
+    """Refuse ``value`` unless it is a finite real number above 0."""
+    if not (isinstance(value, numbers.Real) and np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number{hint}; got {value!r}")
+
+
 def _checked_adaptation(epochs, alpha, hidden_share, learning_rate, sigma):
     """The learning rates to try, once ``adapt_to_image``'s parameters are checked."""
     from ._missing import HIDING_BOUNDS
@@ -244,10 +249,8 @@ def _checked_adaptation(epochs, alpha, hidden_share, learning_rate, sigma):
         rates = _ADAPT_LEARNING_RATES["noise" if sigma is not None else "masking"]
     else:
         rates = (learning_rate,)
-    for name, value in (("alpha", alpha), ("learning_rate", rates[0])):
-        if not (isinstance(value, numbers.Real) and np.isfinite(value) and value > 0):
-            hint = " or 'auto'" if name == "learning_rate" else ""
-            raise ValueError(f"{name} must be a positive number{hint}; got {value!r}")
+    _check_positive("alpha", alpha)
+    _check_positive("learning_rate", rates[0], " or 'auto'")
     # The bounds of the library's training on gaps (_missing.training_drop).
     low, high = HIDING_BOUNDS
     if not (isinstance(hidden_share, numbers.Real) and low <= hidden_share <= high):
