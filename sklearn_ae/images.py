@@ -147,7 +147,9 @@ def restore_image(estimator, image, *, stride=None, keep_observed=None, self_ens
         not for whole images of upright content (digits). It takes 8 times
         as long; measured on denoising (Gaussian noise 25/255, the default
         model): +0.08 dB on camera, +0.06 to +0.18 dB on coins, moon and
-        horse (the ``restoration_self_ensemble`` results, docs, Benchmarks).
+        horse; deblurring +0.01 to +0.09 dB on seven photos, super-resolution
+        -0.06 to +0.12 dB (the ``restoration_self_ensemble`` results, docs,
+        Benchmarks). After :func:`adapt_to_image` it lowers the result.
     residual : bool, default=False
         The estimator was trained on pairs to return what the degradation
         took away, ``fit(X_degraded, X_clean - X_degraded)`` (residual
