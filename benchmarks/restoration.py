@@ -63,7 +63,10 @@ turns and the results averaged (``restore_image(..., self_ensemble=True)``);
 default model trained to return what the degradation took away,
 ``fit(X_degraded, X_clean - X_degraded)``, and restored with
 ``restore_image(..., residual=True)``, as the default super-resolves photos;
-``direct`` the default model trained on the clean patches themselves.
+``direct`` the default model trained on the clean patches themselves;
+``dead-leaves`` the default model with a quarter of its training patches
+replaced by patches of :func:`sklearn_ae.images.dead_leaves` images (hard
+edges at every scale, which photos rarely show).
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ from sklearn_ae.images import (
     adapt_to_image,
     compress_image,
     compression_pairs,
+    dead_leaves,
     decompress_image,
     image_patches,
     make_restorer,
@@ -368,7 +372,8 @@ CANDIDATES = {"conv-map": ("conv_map", _conv_map_model, 24, 30000),
               "self-ensemble": ("self_ensemble", None, PATCH, None),
               "no-adapt": ("no_adapt", None, PATCH, None),
               "residual": ("residual", _restorer(PATCH), PATCH, None),
-              "direct": ("direct", _restorer(PATCH), PATCH, None)}
+              "direct": ("direct", _restorer(PATCH), PATCH, None),
+              "dead-leaves": ("dead_leaves", _restorer(PATCH), PATCH, None)}
 # How the candidates restore, where not as the default does.
 RESTORED_AS = {"self_ensemble": "self_ensemble", "no_adapt": "plain"}
 # Models trained on pairs to return what the degradation took away
@@ -389,10 +394,20 @@ def _residual(spec, task, train):
             and all(kind == "photo" for _, kind, _ in train))
 
 
+# The dead-leaves candidate: this share of the training patches replaced by
+# patches of dead_leaves images (LEAF_IMAGES of 256 x 256), degraded as the
+# photos are. In a probe (plain restoration, no adaptation; half-A training
+# photos) a quarter took horse from 29.99 to 36.93 dB and camera from 29.42
+# to 29.50.
+LEAF_SHARE, LEAF_IMAGES = 0.25, 8
+
+
 def _fitted(spec, task, train, quick, seed):
     """``(model, seconds)``: the model of ``spec`` fitted on the training images' patches."""
     _, build, patch, limit = spec
     X, y = _train_rows(task, train, patch, seed, limit=QUICK_PATCHES if quick else limit)
+    if spec[0] == "dead_leaves":
+        X, y = _with_leaves(task, X, y, patch, seed, 1 if quick else LEAF_IMAGES)
     model = build(task, y, quick, seed)
     if _residual(spec, task, train):
         if y is None:
@@ -403,6 +418,15 @@ def _fitted(spec, task, train, quick, seed):
         warnings.simplefilter("ignore")
         model.fit(X, y)
     return model, time.perf_counter() - start
+
+
+def _with_leaves(task, X, y, patch, seed, n_images):
+    """The training rows with ``LEAF_SHARE`` of them replaced by dead-leaves patches."""
+    leaves = [("dead_leaves", "photo", list(dead_leaves(n_images, 256, random_state=seed)))]
+    k = int(LEAF_SHARE * len(X))
+    LX, Ly = _train_rows(task, leaves, patch, seed, limit=k)
+    X = np.concatenate([X[: len(X) - k], LX])
+    return X, (None if y is None else np.concatenate([y[: len(y) - k], Ly]))
 
 
 def run_task(task, train, test, quick, seed=0, panels=None, candidates=()):

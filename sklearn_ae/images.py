@@ -20,11 +20,12 @@ from . import _compression
 from ._adapt import adapt_to_image, sure_mse
 from ._dct import PatchDCT
 from ._pairs import compression_pairs
+from ._synthetic import dead_leaves
 
 __all__ = [
     "PatchDCT", "adapt_to_image", "compress_image", "compress_rows", "compression_pairs",
-    "decompress_image", "decompress_rows", "image_patches", "make_restorer", "merge_patches",
-    "patch_shape", "psnr", "restore_image", "ssim", "sure_mse",
+    "dead_leaves", "decompress_image", "decompress_rows", "image_patches", "make_restorer",
+    "merge_patches", "patch_shape", "psnr", "restore_image", "ssim", "sure_mse",
 ]
 
 # Rows of patches restored at once: bounds the memory of a large image.
