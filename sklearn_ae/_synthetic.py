@@ -17,6 +17,8 @@ import numbers
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._adapt import _check_positive
+
 __all__ = ["dead_leaves"]
 
 # Shapes stop being drawn once this share of the pixels or less is uncovered;
@@ -72,9 +74,8 @@ def dead_leaves(n_images=1, size=256, *, min_radius=2.0, max_radius=None, random
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 2:
         raise ValueError(f"size must be an integer of at least 2; got {size!r}")
     max_radius = size / 3 if max_radius is None else max_radius
-    for name, value in (("min_radius", min_radius), ("max_radius", max_radius)):
-        if not (isinstance(value, numbers.Real) and np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive number; got {value!r}")
+    _check_positive("min_radius", min_radius)
+    _check_positive("max_radius", max_radius)
     if max_radius < min_radius:
         raise ValueError(f"max_radius ({max_radius}) must be at least min_radius "
                          f"({min_radius})")
